@@ -56,7 +56,9 @@ export function errorFields(err: unknown, depth = 0): ErrorFields {
   const code = (err as { code?: unknown }).code;
   const fields: ErrorFields = { name: err.name, message: err.message, stack: err.stack };
   if (typeof code === "string" || typeof code === "number") fields.code = code;
-  if (err.name === "ApiException" && typeof code === "number") {
+  // NOTE: client-node 1.4 leaves `name` as "Error" on ApiException; the class name tells it apart.
+  const isApiException = err.name === "ApiException" || err.constructor.name === "ApiException";
+  if (isApiException && typeof code === "number") {
     // NOTE: ApiException messages embed the response body and headers (tokens, object data).
     fields.message = `kubernetes api error ${code}`;
     delete fields.stack;
