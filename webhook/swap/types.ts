@@ -84,8 +84,16 @@ export interface SwapDecision {
   /** Mode of the deciding policy: an Audit decision is reported, never applied. */
   mode: PolicyMode;
   rule?: RuleRef;
-  /** Set when `input` is not a valid reference; the image is then left untouched. */
+  /**
+   * Set when `input` is not a valid reference, or when the deciding rule would produce an invalid
+   * one; the image is then left untouched.
+   */
   error?: string;
+  /**
+   * True when `input` already lies under a rule's target (it was swapped before), so it is left
+   * alone to keep swapping idempotent; `rule` names the rule whose target covers it.
+   */
+  alreadySwapped?: boolean;
 }
 
 export interface RuleDiagnostic {
