@@ -130,6 +130,13 @@ export const OPTIONS = {
     default: "imageswap-webhook",
   },
   webhookUrl: { flag: "webhook-url", env: "IMAGESWAP_WEBHOOK_URL", kind: "string" },
+  // A ClusterRole named as the webhook configuration's owner: deleting it (helm uninstall,
+  // kubectl delete -k) lets the garbage collector remove the configuration. Unset: no owner.
+  webhookConfigOwner: {
+    flag: "webhook-config-owner",
+    env: "IMAGESWAP_WEBHOOK_CONFIG_OWNER",
+    kind: "string",
+  },
   failurePolicy: {
     flag: "failure-policy",
     env: "IMAGESWAP_FAILURE_POLICY",
