@@ -116,6 +116,14 @@ export const OPTIONS = {
     kind: "int",
     default: 180,
   },
+  // Per rotation phase: time for the apiserver and every replica to see the last step before
+  // the next one, so that no replica serves a certificate the caBundle does not trust.
+  certRotationGraceSec: {
+    flag: "cert-rotation-grace-sec",
+    env: "IMAGESWAP_CERT_ROTATION_GRACE_SEC",
+    kind: "int",
+    default: 30,
+  },
   serviceName: {
     flag: "service-name",
     env: "IMAGESWAP_SERVICE_NAME",
@@ -212,6 +220,9 @@ function validate(config: Config, problems: string[]): void {
     problems.push(
       `lease duration (${config.leaseDurationSec}s) must exceed renew deadline (${config.renewDeadlineSec}s)`,
     );
+  }
+  if (config.certRotationGraceSec < 0) {
+    problems.push(`cert-rotation-grace-sec (${config.certRotationGraceSec}) must not be negative`);
   }
   if (config.certRenewBeforeDays >= config.certValidityDays) {
     problems.push(
