@@ -23,24 +23,25 @@ export interface Manifest {
   [field: string]: unknown;
 }
 
-let helmPath: Promise<string> | undefined;
+let binDir: Promise<string> | undefined;
 
-/** Path of the built helm; blocks on the control-plane build the first time. */
-export function helmBinary(): Promise<string> {
-  helmPath ??= resolveBinDir().then(dir => join(dir, "helm"));
-  return helmPath;
-}
-
-/** Runs helm with `args` and resolves to stdout; rejects with stderr in the message. */
-export async function helm(args: string[]): Promise<string> {
-  const binary = await helmBinary();
+/** Runs a built tool (helm, kubectl) and resolves to stdout; rejects with its stderr. */
+export async function tool(name: "helm" | "kubectl", args: string[]): Promise<string> {
+  // Blocks on the control-plane build the first time (a no-op once it is cached).
+  binDir ??= resolveBinDir();
+  const binary = join(await binDir, name);
   try {
     const { stdout } = await run(binary, args, { maxBuffer: 16 * 1024 * 1024 });
     return stdout;
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? "";
-    throw new Error(`helm ${args.join(" ")} failed: ${stderr.trim()}`, { cause: err });
+    throw new Error(`${name} ${args.join(" ")} failed: ${stderr.trim()}`, { cause: err });
   }
+}
+
+/** `helm` without a cluster: lint and template. */
+export function helm(args: string[]): Promise<string> {
+  return tool("helm", args);
 }
 
 /** Writes `values` to a temporary file and returns helm's `-f` arguments plus a cleanup. */
