@@ -1,7 +1,6 @@
 import type {
   KubernetesListObject,
   KubernetesObject,
-  V1Condition,
   V1Namespace,
   V1Secret,
 } from "@kubernetes/client-node";
@@ -22,12 +21,25 @@ export const POLICY_API_VERSION = `${POLICY_GROUP}/${POLICY_VERSION}`;
 /** Server-side apply field manager for everything the operator writes. */
 export const FIELD_MANAGER = "imageswap-operator";
 
+/**
+ * A metav1.Condition as it travels in JSON: custom objects are not deserialised by client-node,
+ * so times stay RFC 3339 strings (second precision, as the apiserver writes them).
+ */
+export interface PolicyCondition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+}
+
 export interface ImageSwapPolicyStatus {
   observedGeneration?: number;
   rules?: { total: number; accepted: number; rejected: number };
   /** One line per rejected rule: `field: message`. */
   rejectedRules?: string[];
-  conditions?: V1Condition[];
+  conditions?: PolicyCondition[];
 }
 
 export interface ImageSwapPolicy extends KubernetesObject {
