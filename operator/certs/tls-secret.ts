@@ -1,4 +1,4 @@
-import type { V1Secret } from "@kubernetes/client-node";
+import type { V1ObjectMeta, V1Secret } from "@kubernetes/client-node";
 import type { CertificateInfo } from "./certificate-info.js";
 import { findIssuer, keyMatches, readCertificate } from "./certificate-info.js";
 
@@ -136,13 +136,20 @@ export function buildTlsSecret(
     kind: "Secret",
     type: base?.type ?? "kubernetes.io/tls",
     metadata: {
+      // A replace keeps what it is sent: carry the current metadata (owners, finalizers) over.
+      ...withoutManagedFields(base?.metadata),
       ...target,
-      resourceVersion: base?.metadata?.resourceVersion,
       labels: { ...(base?.metadata?.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY },
       annotations,
     },
     data,
   };
+}
+
+function withoutManagedFields(metadata: V1ObjectMeta | undefined): V1ObjectMeta {
+  if (metadata === undefined) return {};
+  const { managedFields: _managedFields, ...rest } = metadata;
+  return rest;
 }
 
 interface PairCheck {
