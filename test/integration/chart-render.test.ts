@@ -144,6 +144,7 @@ describe("imageswap chart", () => {
       "IMAGESWAP_EXTRA_SANS",
       "a.example,10.0.0.9",
     ],
+    [{ certificate: { rotationGraceSec: 5 } }, "IMAGESWAP_CERT_ROTATION_GRACE_SEC", "5"],
     [{ logLevel: "debug" }, "IMAGESWAP_LOG_LEVEL", "debug"],
     [
       { webhook: { url: "https://127.0.0.1:9443/mutate" } },
