@@ -105,7 +105,7 @@ interface SlotContext {
 }
 
 function considerSlot(slot: ImageSlot, ctx: SlotContext): void {
-  if (!isUsableImage(slot.image)) {
+  if (typeof slot.image !== "string" || slot.image === "") {
     ctx.problems.push(slotWarning(slot, "no image"));
     return;
   }
