@@ -1,4 +1,13 @@
-import type { PolicyInput } from "./types.js";
+import { LineCounter, isNode, isScalar, parseAllDocuments, type Document } from "yaml";
+import type { ImageSwapPolicySpec, PolicyInput } from "./types.js";
+
+/**
+ * ImageSwapPolicy documents from YAML text (the `--policy` files of `imageswap swap` and the
+ * standalone webhook). Parsing only: the caller reads the file. Every problem names file and line.
+ */
+
+export const API_VERSION = "k8s.twr.io/v1alpha1";
+export const KIND = "ImageSwapPolicy";
 
 /** A problem located in a source file, e.g. `policies.yaml:12`. */
 export interface SourceDiagnostic {
@@ -12,11 +21,91 @@ export interface PolicyDocuments {
   inputs: PolicyInput[];
   /** Documents that are not usable ImageSwapPolicies; each names file and line. */
   diagnostics: SourceDiagnostic[];
-  /** The line of a compile diagnostic's `field` (`registries[2]`, `mapFile:3`) in a policy. */
+  /**
+   * The line of a compile diagnostic's `field` (`registries[2]`, `mapFile:3`, `mode`) in the named
+   * policy, or that policy's first line when the field is not found; undefined for other names.
+   */
   lineOf(policy: string, field: string): number | undefined;
 }
 
-// TODO(#3): first version so that callers compile; the YAML loader lands next.
-export function loadPolicyDocuments(_yamlText: string, _fileName: string): PolicyDocuments {
-  return { inputs: [], diagnostics: [], lineOf: () => undefined };
+/** `registries[2]` → `["spec", "registries", 2]`. */
+function pathOf(field: string): Array<string | number> {
+  const path: Array<string | number> = ["spec"];
+  for (const part of field.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    path.push(part[2] !== undefined ? Number(part[2]) : (part[1] as string));
+  }
+  return path;
+}
+
+function locator(doc: Document, lines: LineCounter, startLine: number) {
+  return (field: string): number => {
+    const [base = field, mapLine] = field.split(":");
+    const node = doc.getIn(pathOf(base), true);
+    if (!isNode(node) || !node.range) return startLine;
+    const line = lines.linePos(node.range[0]).line;
+    if (mapLine === undefined) return line;
+    // A block scalar's range starts at its `|` or `>` indicator; its text starts a line below.
+    const block = isScalar(node) && (node.type === "BLOCK_LITERAL" || node.type === "BLOCK_FOLDED");
+    return line + Number(mapLine) - (block ? 0 : 1);
+  };
+}
+
+function checkShape(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return "document is not a mapping";
+  }
+  const { apiVersion, kind, metadata, spec } = value as Record<string, unknown>;
+  if (kind === undefined) return `kind is missing, expected ${KIND}`;
+  if (kind !== KIND) return `kind is "${String(kind)}", expected ${KIND}`;
+  if (apiVersion !== API_VERSION)
+    return `apiVersion is "${String(apiVersion)}", expected ${API_VERSION}`;
+  const name = (metadata as Record<string, unknown> | undefined)?.name;
+  if (typeof name !== "string" || name === "") return "metadata.name is missing";
+  if (spec !== undefined && (typeof spec !== "object" || spec === null || Array.isArray(spec))) {
+    return "spec is not a mapping";
+  }
+  return undefined;
+}
+
+/** Parses YAML with one or more ImageSwapPolicy documents; never throws. */
+export function loadPolicyDocuments(yamlText: string, fileName: string): PolicyDocuments {
+  const lines = new LineCounter();
+  const inputs: PolicyInput[] = [];
+  const diagnostics: SourceDiagnostic[] = [];
+  const locators = new Map<string, (field: string) => number>();
+  const fail = (line: number, message: string): void => {
+    diagnostics.push({ file: fileName, line, severity: "error", message });
+  };
+  for (const doc of parseAllDocuments(yamlText, { lineCounter: lines })) {
+    if (doc.errors.length > 0) {
+      for (const err of doc.errors) {
+        fail(err.linePos?.[0].line ?? 1, `invalid YAML: ${err.message.split("\n")[0] as string}`);
+      }
+      continue;
+    }
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    const startLine = lines.linePos(doc.contents?.range?.[0] ?? doc.range[0]).line;
+    const problem = checkShape(value);
+    if (problem !== undefined) {
+      fail(startLine, problem);
+      continue;
+    }
+    const { metadata, spec } = value as {
+      metadata: Record<string, unknown>;
+      spec?: ImageSwapPolicySpec;
+    };
+    const name = metadata.name as string;
+    if (locators.has(name)) {
+      fail(startLine, `policy "${name}" appears twice`);
+      continue;
+    }
+    locators.set(name, locator(doc, lines, startLine));
+    const generation = Number.isInteger(metadata.generation)
+      ? (metadata.generation as number)
+      : undefined;
+    inputs.push({ name, ...(generation !== undefined ? { generation } : {}), spec: spec ?? {} });
+  }
+  if (inputs.length === 0 && diagnostics.length === 0) fail(1, `no ${KIND} document found`);
+  return { inputs, diagnostics, lineOf: (policy, field) => locators.get(policy)?.(field) };
 }
