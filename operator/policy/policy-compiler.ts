@@ -103,26 +103,26 @@ export class PolicyCompiler {
     const name = policy.metadata?.name ?? "";
     const generation = policy.metadata?.generation;
     const cached = this.compiled.get(name);
-    if (cached && cached.generation === generation && generation !== undefined) return cached;
+    if (cached && generation !== undefined && cached.generation === generation) return cached;
 
-    const { policy: compiled, report } = compilePolicy({
-      name,
-      generation,
-      spec: policy.spec ?? {},
-    });
-    const entry: CompiledEntry = { generation, policy: compiled, report };
+    const result = compilePolicy({ name, generation, spec: policy.spec ?? {} });
+    const entry: CompiledEntry = { generation, policy: result.policy, report: result.report };
     this.compiled.set(name, entry);
-    if (compiled && report.ready) {
-      this.lastGood.set(name, { generation, policy: compiled });
-      return entry;
+    if (entry.policy && entry.report.ready) {
+      this.lastGood.set(name, { generation, policy: entry.policy });
+    } else {
+      this.logRejected(entry, name);
     }
+    return entry;
+  }
+
+  private logRejected(entry: CompiledEntry, name: string): void {
     this.options.log.warn("policy rejected", {
       name,
-      generation,
-      rejected: report.rejected,
+      generation: entry.generation,
+      rejected: entry.report.rejected,
       servedGeneration: this.lastGood.get(name)?.generation ?? null,
     });
-    return entry;
   }
 
   private pickServed(

@@ -66,14 +66,8 @@ export class PolicyStatusWriter implements Runnable {
   }
 
   private async reconcile(name: string): Promise<ReconcileOutcome> {
-    const policy = this.options.policies.get(name);
-    const outcome = this.options.compiler.outcome(name);
-    if (!policy || !outcome) return;
-    // The compiler has not seen this generation yet; its next compile queues the key again.
-    if (outcome.report.generation !== policy.metadata?.generation) return;
-
-    const status = desiredStatus(outcome, policy.status, this.now());
-    if (isStatusCurrent(policy.status, status)) return;
+    const status = this.pendingStatus(name);
+    if (!status) return;
 
     try {
       await this.apply(name, status);
@@ -81,14 +75,25 @@ export class PolicyStatusWriter implements Runnable {
       if (isNotFound(err)) return;
       throw err;
     }
-    const ready = status.conditions?.find(c => c.type === READY)?.status;
     this.options.log.info("policy status written", {
       kind: POLICY_KIND,
       name,
       generation: status.observedGeneration,
-      ready,
+      ready: status.conditions?.find(c => c.type === READY)?.status,
       rejected: status.rules?.rejected,
     });
+  }
+
+  /** The status to write, or undefined when there is nothing (new) to say. */
+  private pendingStatus(name: string): ImageSwapPolicyStatus | undefined {
+    const policy = this.options.policies.get(name);
+    const outcome = this.options.compiler.outcome(name);
+    if (!policy || !outcome) return undefined;
+    // The compiler has not seen this generation yet; its next compile queues the key again.
+    if (outcome.report.generation !== policy.metadata?.generation) return undefined;
+
+    const status = desiredStatus(outcome, policy.status, this.now());
+    return isStatusCurrent(policy.status, status) ? undefined : status;
   }
 
   private apply(name: string, status: ImageSwapPolicyStatus): Promise<unknown> {
