@@ -7,6 +7,7 @@ import type { Runnable } from "../controller/runnable.js";
 import { callApi } from "../k8s/api-errors.js";
 import type { ReadCache } from "../k8s/informer.js";
 import type { KubeClients } from "../k8s/kube-config.js";
+import { FIELD_MANAGER } from "../k8s/resources.js";
 import { WEBHOOK_NAME } from "../webhook-config/webhook-configuration.js";
 import { describeStep, recordSecretEvent } from "./cert-events.js";
 import { generateCertificates } from "./cert-generator.js";
@@ -162,11 +163,11 @@ async function writeSecret(
   const { namespace, name } = body.metadata as { namespace: string; name: string };
   if (current === undefined) {
     return callApi(`create secret ${namespace}/${name}`, () =>
-      clients.core.createNamespacedSecret({ namespace, body }),
+      clients.core.createNamespacedSecret({ namespace, body, fieldManager: FIELD_MANAGER }),
     );
   }
   return callApi(`replace secret ${namespace}/${name}`, () =>
-    clients.core.replaceNamespacedSecret({ namespace, name, body }),
+    clients.core.replaceNamespacedSecret({ namespace, name, body, fieldManager: FIELD_MANAGER }),
   );
 }
 
