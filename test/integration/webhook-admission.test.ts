@@ -7,6 +7,7 @@ import {
   patchOf,
   post,
   startHarness,
+  waitForLine,
 } from "../fixtures/admission/harness.js";
 
 const ANNOTATION = "k8s.twr.io/imageswap-original-images";
@@ -239,9 +240,10 @@ describe("webhook admission over HTTPS", () => {
   });
 
   it("logs each patch with constant message and fields, no object dump", async () => {
+    h.lines.length = 0;
     await send(review("pod-create"));
 
-    const line = h.lines.filter(l => l.message === "admission patched").at(-1);
+    const line = await waitForLine(h.lines, l => l.message === "admission patched");
     expect(line).toMatchObject({
       component: "webhook",
       uid: "0b6a3c4e-7d1f-4f0a-9c57-2f0c1d0e9a01",
