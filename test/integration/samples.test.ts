@@ -1,11 +1,13 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { compile } from "../../webhook/swap/index.js";
 import { testCluster } from "../cluster/test-env.js";
 import { REPO_ROOT } from "./chart-support.js";
 
 // Every sample policy in config/samples is accepted by the real apiserver (schema and CEL rules
-// of the CRD in crds/), stored as written, and removed again.
+// of the CRD in crds/), stored as written, and removed again; and does, through the real swap
+// engine, what its comments and the README say.
 
 const SAMPLES_DIR = join(REPO_ROOT, "config", "samples");
 const CRD_NAME = "imageswappolicies.k8s.twr.io";
@@ -79,5 +81,81 @@ describe("sample policies", () => {
     });
 
     await expect(attempt).rejects.toThrow(/Invalid|invalid/);
+  });
+});
+
+const PAYMENTS = { team: "payments" };
+
+describe.each([
+  [
+    "harbor-dockerhub.yaml",
+    [
+      ["nginx:1.25", "harbor.example.com/dockerhub-proxy/library/nginx:1.25"],
+      ["docker.io/bitnami/redis:7", "harbor.example.com/dockerhub-proxy/bitnami/redis:7"],
+      ["quay.io/prometheus/prometheus:v2.53.0", "quay.io/prometheus/prometheus:v2.53.0"],
+      [
+        "harbor.example.com/dockerhub-proxy/library/nginx:1.25",
+        "harbor.example.com/dockerhub-proxy/library/nginx:1.25",
+      ],
+    ],
+  ],
+  [
+    "private-mirror.yaml",
+    [
+      [
+        "quay.io/prometheus/node-exporter:v1.8.0",
+        "mirror.internal.example.com/quay/prometheus/node-exporter:v1.8.0",
+      ],
+      [
+        "ghcr.io/fluxcd/source-controller:v1.3.0",
+        "mirror.internal.example.com/ghcr/fluxcd/source-controller:v1.3.0",
+      ],
+      ["registry.internal.example.com/team/app:1", "registry.internal.example.com/team/app:1"],
+      ["nginx:1.25", "nginx:1.25"],
+    ],
+  ],
+  [
+    "exact-pins.yaml",
+    [
+      ["ghcr.io/acme/app:1.0", "mirror.internal.example.com/pinned/acme-app:1.0-patched"],
+      ["ghcr.io/acme/app:1.1", "ghcr.io/acme/app:1.1"],
+      ["busybox:1.36", "mirror.internal.example.com/pinned/busybox:1.36-vetted"],
+    ],
+  ],
+  [
+    "glob-rewrite.yaml",
+    [
+      ["ghcr.io/acme-public/tools/cli:2", "mirror.internal.example.com/acme-public/cli:2"],
+      ["ghcr.io/acme-public-x/tool:2", "ghcr.io/acme-public-x/tool:2"],
+      ["registry.k8s.io/sig/tool:1", "mirror.internal.example.com/k8s/sig/tool:1"],
+    ],
+  ],
+])("sample %s", (file, cases) => {
+  const sample = readSample(file);
+  const { table, reports } = compile([{ name: sample.metadata.name, spec: sample.spec }], 1);
+
+  it("compiles without a rejected rule", () => {
+    expect(reports[0]).toMatchObject({ ready: true, rejected: 0 });
+  });
+
+  it.each(cases)("swaps %s to %s", (image, expected) => {
+    expect(table.swap(image!, {}).output).toBe(expected);
+  });
+});
+
+describe("sample audit-mode.yaml", () => {
+  const sample = readSample("audit-mode.yaml");
+  const { table } = compile([{ name: sample.metadata.name, spec: sample.spec }], 1);
+
+  it("reports the default swap in Audit mode for the selected namespaces", () => {
+    expect(table.swap("nginx:1.25", PAYMENTS)).toMatchObject({
+      mode: "Audit",
+      output: "mirror.internal.example.com/catch-all/nginx:1.25",
+    });
+  });
+
+  it("leaves other namespaces and noSwap images alone", () => {
+    expect(table.swap("nginx:1.25", { team: "shop" }).changed).toBe(false);
+    expect(table.swap("mirror.internal.example.com/app:1", PAYMENTS).changed).toBe(false);
   });
 });
