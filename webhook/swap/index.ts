@@ -32,7 +32,7 @@ export type {
 } from "./map-file.js";
 export { loadPolicyDocuments } from "./policy-documents.js";
 export type { PolicyDocuments, SourceDiagnostic } from "./policy-documents.js";
-export { describeDecision, describeRule } from "./explain.js";
+export { describeDecision, describeRule, fieldOf } from "./explain.js";
 
 export interface CompileResult {
   /** Built from every policy that compiled; invalid rules are left out, never fatal. */
