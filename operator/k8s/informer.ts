@@ -77,7 +77,7 @@ export class Informer<T extends KubernetesObject> implements ReadCache<T> {
     this.lw = new ListWatch<T>(
       options.path,
       new Watch(options.kubeConfig),
-      options.list,
+      () => this.listAll(),
       false,
       options.labelSelector,
       options.fieldSelector,
@@ -137,6 +137,17 @@ export class Informer<T extends KubernetesObject> implements ReadCache<T> {
   waitForSync(): Promise<void> {
     if (this.synced) return Promise.resolve();
     return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
+  }
+
+  /** A full list: at start, and again when a resumed watch meets 410 Gone. */
+  private async listAll(): Promise<KubernetesListObject<T>> {
+    const result = await this.options.list();
+    this.options.log.info("informer listed", {
+      resource: this.resource,
+      items: result.items.length,
+      resourceVersion: result.metadata?.resourceVersion,
+    });
+    return result;
   }
 
   private async connect(): Promise<void> {
