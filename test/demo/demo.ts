@@ -20,6 +20,7 @@ import { formatTable, imageRows, type PodView } from "./image-table.js";
 const NAMESPACE = "test1";
 const OPERATOR_NAMESPACE = "imageswap-system";
 const NAMESPACE_LABEL = "k8s.twr.io/imageswap";
+const ORIGINAL_IMAGES_ANNOTATION = "k8s.twr.io/imageswap-original-images";
 const SAMPLE = "harbor-dockerhub.yaml";
 const DEPLOYMENT = "hello-world";
 const HELLO_WORLD = {
@@ -146,6 +147,13 @@ async function createHelloWorld(plane: ControlPlane): Promise<PodView[]> {
   });
 }
 
+/** The annotation in which the webhook keeps each Pod's original images. */
+function describeAnnotation(pod: PodView): string {
+  const value = pod.metadata.annotations?.[ORIGINAL_IMAGES_ANNOTATION];
+  if (value === undefined) return `(no ${ORIGINAL_IMAGES_ANNOTATION} on ${pod.metadata.name})`;
+  return `${pod.metadata.name} keeps the originals in an annotation:\n  ${ORIGINAL_IMAGES_ANNOTATION}: ${value}`;
+}
+
 async function keepRunning(plane: ControlPlane, operator: OperatorProcess): Promise<void> {
   process.stdout.write(
     `\nThe cluster keeps running. In another terminal:\n` +
@@ -172,9 +180,8 @@ async function demo(keep: boolean): Promise<void> {
     await applyPolicy(plane);
     await enableNamespace(plane);
     const pods = await createHelloWorld(plane);
-    process.stdout.write(
-      `\n${formatTable(imageRows(pods, HELLO_WORLD.spec.template.spec.containers))}\n`,
-    );
+    const rows = imageRows(pods, HELLO_WORLD.spec.template.spec.containers);
+    process.stdout.write(`\n${formatTable(rows)}\n${describeAnnotation(pods[0]!)}\n\n`);
     if (keep) await keepRunning(plane, operator);
   } catch (err) {
     const tail = operator?.output().trim().split("\n").slice(-15).join("\n");
