@@ -74,14 +74,14 @@ export class SwapView {
     const cover = this.coverOf(full, probe);
     if (cover) return { ...unchanged(image, cover), alreadySwapped: true };
     const exact = this.exact.get(full);
-    if (exact) return result(image, exact.output, exact);
+    if (exact) return this.result(image, exact.output, exact);
     for (const pattern of this.patterns) {
       const output = applyPattern(pattern, image, full, ref);
-      if (output !== undefined) return result(image, output, pattern);
+      if (output !== undefined) return this.result(image, output, pattern);
     }
     const hit = this.registries.lookup(probe);
     if (hit)
-      return result(
+      return this.result(
         image,
         rewriteRegistry(hit.value, hit.depth, hit.viaAnyPort, ref, image),
         hit.value,
@@ -90,8 +90,23 @@ export class SwapView {
       entry => image.includes(entry.text) || full.includes(entry.text),
     );
     if (noSwap) return unchanged(image, noSwap);
-    if (this.fallback) return result(image, rewriteDefault(this.fallback, ref), this.fallback);
+    if (this.fallback) return this.result(image, rewriteDefault(this.fallback, ref), this.fallback);
     return { input: image, output: image, changed: false, mode: "Enforce" };
+  }
+
+  /**
+   * A rule's output, unless it is not a valid reference or does not land under any rule's target
+   * (`m.example.com` alone would name a Docker Hub image): then the image stays, with an error.
+   * The second check is what makes every change recognizable on the next pass.
+   */
+  private result(image: string, output: string, origin: RuleOrigin): SwapDecision {
+    if (output === image) return unchanged(image, origin);
+    const parsed = parseReference(output);
+    if (!parsed.ok) return failed(image, origin, output, `which is not valid: ${parsed.error}`);
+    if (!this.coverOf(formatReference(parsed.ref), probeOf(parsed.ref))) {
+      return failed(image, origin, output, "which does not lie under the rule's target");
+    }
+    return { input: image, output, changed: true, mode: origin.mode, rule: origin.ref };
   }
 
   private coverOf(full: string, probe: NameProbe): RuleOrigin | undefined {
@@ -107,14 +122,8 @@ function unchanged(image: string, origin: RuleOrigin): SwapDecision {
   return { input: image, output: image, changed: false, mode: origin.mode, rule: origin.ref };
 }
 
-/** A rule's output, unless it is not a valid reference: then the image stays, with an error. */
-function result(image: string, output: string, origin: RuleOrigin): SwapDecision {
-  const checked = output === image ? undefined : parseReference(output);
-  if (checked && !checked.ok) {
-    const error = `rule would produce "${output}", which is not valid: ${checked.error}`;
-    return { ...unchanged(image, origin), error };
-  }
-  return { input: image, output, changed: output !== image, mode: origin.mode, rule: origin.ref };
+function failed(image: string, origin: RuleOrigin, output: string, why: string): SwapDecision {
+  return { ...unchanged(image, origin), error: `rule would produce "${output}", ${why}` };
 }
 
 /** Patterns see the image as written first, then its normalized form. */
