@@ -24,12 +24,16 @@ cluster-bins: ## build etcd, kube-apiserver, kube-controller-manager, kubectl, h
 	@test/cluster/build.sh >/dev/null
 
 .PHONY: cluster-up
-cluster-up: build cluster-bins ## start the local control plane; prints the kubeconfig path
+cluster-up: build cluster-bins ## start the local control plane (detached); prints the kubeconfig path
 	node dist/test/cluster/cli.js up
 
 .PHONY: cluster-down
-cluster-down: ## stop the local control plane started by cluster-up
+cluster-down: build ## stop the local control plane started by cluster-up
 	node dist/test/cluster/cli.js down
+
+.PHONY: cluster-status
+cluster-status: build ## is the local control plane of cluster-up running, and where is its kubeconfig
+	@node dist/test/cluster/cli.js status
 
 .PHONY: lint
 lint: install ## eslint and prettier
@@ -41,7 +45,7 @@ test-unit: install ## unit tests only (no cluster)
 
 .PHONY: test
 test: build cluster-bins ## unit + integration + e2e tests against a real local control plane
-	@mkdir -p $(RESULTS)
+	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/jest.json
 	$(NODE_TEST) --json --outputFile=$(RESULTS)/jest.json
 
 .PHONY: demo
