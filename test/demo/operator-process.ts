@@ -62,20 +62,23 @@ export async function startOperatorProcess(
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  return new RunningOperator(child, port, metricsPort, webhookUrl, options.onOutput);
+  const addresses = { port, metricsPort, webhookUrl };
+  return new RunningOperator(child, addresses, options.onOutput);
 }
 
 class RunningOperator implements OperatorProcess {
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly webhookUrl: string;
   private text = "";
   private exited: { code: number | null; signal: string | null } | undefined;
 
   constructor(
     private readonly child: ChildProcess,
-    readonly port: number,
-    readonly metricsPort: number,
-    readonly webhookUrl: string,
+    addresses: { port: number; metricsPort: number; webhookUrl: string },
     onOutput?: (chunk: string) => void,
   ) {
+    ({ port: this.port, metricsPort: this.metricsPort, webhookUrl: this.webhookUrl } = addresses);
     const collect = (chunk: string): void => {
       this.text += chunk;
       onOutput?.(chunk);

@@ -17,7 +17,8 @@ const COPIES = [join(CHART_DIR, "crds"), join(REPO_ROOT, "config", "crd")];
 
 /** An object reduced to what both tools must agree on: Helm and kustomize label differently. */
 function comparable(manifest: Manifest): unknown {
-  const { labels: _labels, ...metadata } = manifest.metadata;
+  const metadata: Record<string, unknown> = { ...manifest.metadata };
+  delete metadata.labels;
   return { ...manifest, metadata };
 }
 
