@@ -201,3 +201,17 @@ export async function readLease(namespace: string, name: string): Promise<V1Leas
 export async function stopAll(operators: Array<TestOperator | undefined>): Promise<void> {
   await Promise.all(operators.map(t => t?.operator.stop()));
 }
+
+/** Adds the operator's last log lines to a failure, to tell a slow cluster from a stuck cache. */
+export async function withLogTail<T>(t: TestOperator | undefined, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    const tail = (t?.lines ?? [])
+      .slice(-30)
+      .map(l => JSON.stringify({ ...l, timestamp: undefined }));
+    throw new Error(`${(err as Error).message}\noperator log tail:\n${tail.join("\n")}`, {
+      cause: err,
+    });
+  }
+}
