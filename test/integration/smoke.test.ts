@@ -220,4 +220,17 @@ describe("local control plane", () => {
     expect(otherNamespace).toBe(403);
     expect(createConfigMap).toBe(403);
   });
+
+  it("deletes a namespace with its contents, so suites can clean up", async () => {
+    const doomed = await newTestNamespace("smoke-delete");
+    await core.createNamespacedConfigMap({ namespace: doomed, body: { metadata: { name: "c" } } });
+
+    await deleteTestNamespace(doomed);
+    const gone = await waitFor(
+      async () => (await statusOf(core.readNamespace({ name: doomed }))) === 404,
+      { what: `namespace ${doomed} deleted`, timeoutMs: 90_000, intervalMs: 500 },
+    );
+
+    expect(gone).toBe(true);
+  });
 });
