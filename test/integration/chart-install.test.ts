@@ -223,6 +223,23 @@ describe("helm install of the chart", () => {
     expect(await getJson(["lease", "imageswap-leader", "-n", RELEASE_NS])).toBeDefined();
   });
 
+  it("records an Event for the certificate it issued", async () => {
+    const reasons = await waitFor(
+      async () => {
+        const events = await getJson<{ items: Array<{ reason: string }> }>([
+          "events",
+          "-n",
+          RELEASE_NS,
+        ]);
+        const found = events?.items.map(e => e.reason) ?? [];
+        return found.includes("CertificateIssued") ? found : undefined;
+      },
+      { what: "CertificateIssued event", timeoutMs: 30_000 },
+    );
+
+    expect(reasons).toContain("CertificateIssued");
+  });
+
   it("marks the policy installed by the chart Ready", async () => {
     const ready = await waitFor(
       async () => {
