@@ -47,6 +47,8 @@ export interface CertificateReconcilerDeps {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How often to look again while the informers have not listed yet. */
+const SYNC_WAIT_MS = 500;
 
 /**
  * The leader-only reconciler of the certificate Secret: creates it, renews it when due or asked,
@@ -70,6 +72,10 @@ export async function reconcileCertificate(
   deps: CertificateReconcilerDeps,
 ): Promise<ReconcileOutcome> {
   const { config } = deps;
+  // Plan only from listed state: an unsynced cache reads as "no Secret" and "no configuration".
+  if (!deps.secrets.hasSynced() || !deps.webhookConfigs.hasSynced()) {
+    return { requeueAfterMs: SYNC_WAIT_MS };
+  }
   const now = (deps.clock ?? (() => new Date()))();
   const secret = deps.secrets.get(config.tlsSecretName, config.namespace);
   const state = secret && inspectTlsSecret(secret);

@@ -49,6 +49,8 @@ export interface WebhookConfigReconcilerDeps {
   metrics: Metrics;
 }
 
+/** How often to look again while the informers have not listed yet. */
+export const SYNC_WAIT_MS = 500;
 /** Drift shows up as a watch event; this re-apply is only a safety net. */
 export const RESYNC_MS = 10 * 60 * 1000;
 
@@ -83,6 +85,11 @@ export async function reconcileWebhookConfig(
   memory: WebhookConfigMemory = { breakGlass: false, resourceVersion: undefined },
 ): Promise<ReconcileOutcome> {
   const { config, log } = deps;
+  // WARNING: an unsynced cache reads as "no configuration", hence "no break glass": applying
+  // then would undo a switch a person pulled while no operator ran.
+  if (!deps.webhookConfigs.hasSynced() || !deps.secrets.hasSynced()) {
+    return { requeueAfterMs: SYNC_WAIT_MS };
+  }
   const current = deps.webhookConfigs.get(config.webhookConfigName);
   const breakGlass = isBreakGlass(current);
   const caBundle = caBundleOf(deps.secrets.get(config.tlsSecretName, config.namespace));

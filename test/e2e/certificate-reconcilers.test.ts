@@ -254,8 +254,8 @@ describe("certificate and webhook configuration reconcilers on the real apiserve
     off();
 
     const pems = readPems(done);
-    expect(phases).toEqual(expect.arrayContaining(["Trusting", "Trusted", "Serving", "Stable"]));
     expect(servedUntrusted).toEqual([]);
+    expect(phases).toEqual(expect.arrayContaining(["Trusting", "Trusted", "Serving", "Stable"]));
     expect(splitPemBundle(pems.caCrt!)).toHaveLength(1);
     expect(pems.caCrt).not.toBe(oldPems.caCrt);
     expect(done.metadata!.annotations![CERT_ANNOTATIONS.rotate]).toBeUndefined();
