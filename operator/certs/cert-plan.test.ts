@@ -168,7 +168,7 @@ describe("planCertificate", () => {
     ],
   ];
 
-  it.each(cases)("%s", (_name, secret, trusted, now, expected) => {
+  it.each(cases)("%s", (...[, secret, trusted, now, expected]) => {
     expect(planCertificate({ secret, trustedFingerprints: trusted, now }, OPTIONS)).toEqual(
       expected,
     );

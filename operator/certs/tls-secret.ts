@@ -119,36 +119,49 @@ export function buildTlsSecret(
   target: { namespace: string; name: string },
   base?: V1Secret,
 ): V1Secret {
-  const annotations = { ...(base?.metadata?.annotations ?? {}) };
-  delete annotations[CERT_ANNOTATIONS.rotate];
-  annotations[CERT_ANNOTATIONS.phase] = content.phase;
-  annotations[CERT_ANNOTATIONS.phaseSince] = content.phaseSince.toISOString();
-
-  const data: Record<string, string> = { ...(base?.data ?? {}) };
-  for (const [field, key] of Object.entries(DATA_KEYS) as Array<[keyof TlsPems, string]>) {
-    const pem = content.pems[field];
-    if (pem === undefined) delete data[key];
-    else data[key] = Buffer.from(pem, "utf8").toString("base64");
-  }
-
+  const metadata = base?.metadata ?? {};
   return {
     apiVersion: "v1",
     kind: "Secret",
     type: base?.type ?? "kubernetes.io/tls",
     metadata: {
       // A replace keeps what it is sent: carry the current metadata (owners, finalizers) over.
-      ...withoutManagedFields(base?.metadata),
+      ...withoutManagedFields(metadata),
       ...target,
-      labels: { ...(base?.metadata?.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY },
-      annotations,
+      labels: { ...metadata.labels, [MANAGED_BY_LABEL]: MANAGED_BY },
+      annotations: nextAnnotations(metadata.annotations, content),
     },
-    data,
+    data: nextData(base?.data, content),
   };
 }
 
-function withoutManagedFields(metadata: V1ObjectMeta | undefined): V1ObjectMeta {
-  if (metadata === undefined) return {};
-  const { managedFields: _managedFields, ...rest } = metadata;
+function nextAnnotations(
+  current: Record<string, string> | undefined,
+  content: TlsSecretContent,
+): Record<string, string> {
+  const annotations = { ...current };
+  delete annotations[CERT_ANNOTATIONS.rotate];
+  annotations[CERT_ANNOTATIONS.phase] = content.phase;
+  annotations[CERT_ANNOTATIONS.phaseSince] = content.phaseSince.toISOString();
+  return annotations;
+}
+
+function nextData(
+  current: Record<string, string> | undefined,
+  content: TlsSecretContent,
+): Record<string, string> {
+  const data = { ...current };
+  for (const [field, key] of Object.entries(DATA_KEYS) as Array<[keyof TlsPems, string]>) {
+    const pem = content.pems[field];
+    if (pem === undefined) delete data[key];
+    else data[key] = Buffer.from(pem, "utf8").toString("base64");
+  }
+  return data;
+}
+
+function withoutManagedFields(metadata: V1ObjectMeta): V1ObjectMeta {
+  const rest = { ...metadata };
+  delete rest.managedFields;
   return rest;
 }
 

@@ -105,7 +105,7 @@ export async function reconcileWebhookConfig(
   const desired = buildWebhookConfiguration(options(deps, owner), caBundle, !breakGlass);
   const applied = await applyConfiguration(deps.clients, desired);
 
-  logTransitions(log, memory, breakGlass, applied, caBundle !== undefined);
+  logTransitions(log, memory, { breakGlass, applied, hasCaBundle: caBundle !== undefined });
   return { requeueAfterMs: RESYNC_MS };
 }
 
@@ -168,13 +168,14 @@ async function applyConfiguration(
   );
 }
 
-function logTransitions(
-  log: Logger,
-  memory: WebhookConfigMemory,
-  breakGlass: boolean,
-  applied: V1MutatingWebhookConfiguration,
-  hasCaBundle: boolean,
-): void {
+interface ApplyResult {
+  breakGlass: boolean;
+  applied: V1MutatingWebhookConfiguration;
+  hasCaBundle: boolean;
+}
+
+function logTransitions(log: Logger, memory: WebhookConfigMemory, result: ApplyResult): void {
+  const { breakGlass, applied, hasCaBundle } = result;
   const fields = {
     name: applied.metadata?.name,
     resourceVersion: applied.metadata?.resourceVersion,
