@@ -59,6 +59,10 @@ export interface InformerOptions<T extends KubernetesObject> {
  * `informer_restarts_total{resource}` and logs it at warn. A restart resumes the watch from the
  * last resourceVersion; if that is too old the apiserver answers 410 and the cache relists,
  * emitting `delete` for objects that vanished meanwhile.
+ *
+ * TODO(#5): client-node's watch sets no idle timeout (and ListWatch cannot ask the apiserver
+ * for `timeoutSeconds`), so a half-open connection is noticed only by TCP keep-alive, minutes
+ * later; until then this replica serves its last table, as it would in an outage.
  */
 export class Informer<T extends KubernetesObject> implements ReadCache<T> {
   private readonly lw: ListWatch<T>;

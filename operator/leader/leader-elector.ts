@@ -214,13 +214,15 @@ export class LeaderElector {
 
   private spec(previous: V1Lease | undefined): V1Lease["spec"] {
     const now = new V1MicroTime(this.now());
-    const held = previous?.spec?.holderIdentity === this.options.identity;
-    const transitions = previous?.spec?.leaseTransitions ?? 0;
+    const before = previous?.spec ?? {};
+    const held = before.holderIdentity === this.options.identity;
+    const transitions = before.leaseTransitions ?? 0;
     return {
       holderIdentity: this.options.identity,
       leaseDurationSeconds: Math.ceil(this.options.leaseDurationSec),
-      acquireTime: held ? previous?.spec?.acquireTime : now,
+      acquireTime: held ? before.acquireTime : now,
       renewTime: now,
+      // A first holder is no transition; each change of holder after that is one.
       leaseTransitions: held || !previous ? transitions : transitions + 1,
     };
   }
