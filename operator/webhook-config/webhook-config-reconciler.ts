@@ -92,9 +92,14 @@ export async function reconcileWebhookConfig(
   }
   const current = deps.webhookConfigs.get(config.webhookConfigName);
   const breakGlass = isBreakGlass(current);
-  const caBundle = caBundleOf(deps.secrets.get(config.tlsSecretName, config.namespace));
-  if (!breakGlass && caBundle === undefined && config.manageCertificate) {
-    // The certificate reconciler creates the Secret; its watch event brings us back.
+  const secret = deps.secrets.get(config.tlsSecretName, config.namespace);
+  const caBundle = caBundleOf(secret);
+  // A webhook without a CA to trust would fail every call. Only a user's own Secret may lack
+  // ca.crt (a certificate from a public CA); the Secret's watch event brings us back.
+  if (
+    !breakGlass &&
+    (secret === undefined || (caBundle === undefined && config.manageCertificate))
+  ) {
     log.info("webhook configuration waits for the certificate", { name: config.tlsSecretName });
     return undefined;
   }
