@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { testCluster } from "../cluster/test-env.js";
 import {
   CHART_DIR,
   REPO_ROOT,
@@ -59,6 +60,32 @@ describe("config/base", () => {
     expect([...fromBase.keys()].sort()).toEqual([...fromChart.keys()].sort());
     for (const [key, object] of fromChart)
       expect({ key, object: fromBase.get(key) }).toEqual({ key, object });
+  });
+
+  it("is accepted by the apiserver as it stands (server-side dry run)", async () => {
+    const cluster = testCluster();
+    const existed = (await cluster.kubectl(["get", "namespaces", "-o", "name"])).includes(
+      "namespace/imageswap-system",
+    );
+    // A dry run persists nothing, so the namespaced objects need their namespace for real.
+    if (!existed) await cluster.kubectl(["create", "namespace", "imageswap-system"]);
+    try {
+      const out = await cluster.kubectl([
+        "apply",
+        "--server-side",
+        "--dry-run=server",
+        "-k",
+        join(REPO_ROOT, "config", "base"),
+      ]);
+
+      expect(out).toContain("deployment.apps/imageswap serverside-applied (server dry run)");
+      expect(out).toContain(
+        "clusterrole.rbac.authorization.k8s.io/imageswap serverside-applied (server dry run)",
+      );
+    } finally {
+      if (!existed)
+        await cluster.kubectl(["delete", "namespace", "imageswap-system"]);
+    }
   });
 
   it("creates the install namespace", async () => {
