@@ -33,6 +33,8 @@ export interface PolicyStatusWriterOptions {
  * Leader-only: writes each policy's status (observedGeneration, rule counts, rejected rules,
  * Ready and Conflicted) from the compiler's last outcome, through the status subresource with
  * server-side apply. Keys are policy names; a reconcile writes only when the status differs.
+ *
+ * TODO(#5): a rejection is not also recorded as an Event, so `kubectl get events` misses it.
  */
 export class PolicyStatusWriter implements Runnable {
   readonly name = "policy-status";
