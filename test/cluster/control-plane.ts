@@ -1,19 +1,19 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, TerminalError } from "../../webhook/errors.js";
 import { assertBinaries, resolveBinDir } from "./bins.js";
 import { ClusterAccess } from "./cluster-access.js";
-import { writeCredentials, writeKubeconfig } from "./credentials.js";
-import { etcdArgs, etcdRevision, isEtcdHealthy, postEtcd } from "./etcd.js";
+import { etcdRevision, isEtcdHealthy, postEtcd } from "./etcd.js";
 import {
-  freePort,
-  isProcessOf,
-  startProcess,
-  stopProcess,
-  waitUntilReady,
-  type ProcessSpec,
-} from "./processes.js";
+  planControlPlane,
+  prepareDir,
+  type Component,
+  type ControlPlaneState,
+  type StartTimings,
+} from "./plan.js";
+import { isProcessOf, startProcess, stopProcess, waitUntilReady } from "./processes.js";
+
+export type { Component, StartTimings } from "./plan.js";
 
 /**
  * A real local Kubernetes control plane: etcd, kube-apiserver and kube-controller-manager on
@@ -29,29 +29,6 @@ export interface ControlPlaneOptions {
   dir?: string;
   /** Per-process readiness budget. @default 60_000 */
   readyTimeoutMs?: number;
-}
-
-/** Milliseconds from the start call until each component was ready (cumulative). */
-export interface StartTimings {
-  etcdMs: number;
-  apiserverMs: number;
-  controllerManagerMs: number;
-}
-
-type Component = "etcd" | "apiserver" | "controllerManager";
-
-interface ControlPlaneState {
-  dir: string;
-  binDir: string;
-  kubeconfigPath: string;
-  server: string;
-  caFile: string;
-  token: string;
-  etcdUrl: string;
-  readyTimeoutMs: number;
-  timings: StartTimings;
-  specs: Record<Component, ProcessSpec>;
-  pids: Partial<Record<Component, number>>;
 }
 
 const STATE_FILE = "state.json";
@@ -86,85 +63,6 @@ export function attachControlPlane(dir: string): ControlPlane {
     throw new ConfigError(`no control plane state in ${dir}`);
   }
   return new ControlPlane(JSON.parse(readFileSync(path, "utf8")) as ControlPlaneState);
-}
-
-function prepareDir(dir: string | undefined): string {
-  if (dir !== undefined) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return dir;
-  }
-  // etcd writes its WAL on every change: tmpfs keeps that off the disk the Go build also uses.
-  const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
-  return mkdtempSync(join(base, "imageswap-cp-"));
-}
-
-async function planControlPlane(
-  dir: string,
-  binDir: string,
-  readyTimeoutMs: number,
-): Promise<ControlPlaneState> {
-  const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-  const creds = writeCredentials(dir);
-  const server = `https://127.0.0.1:${apiPort}`;
-  const caFile = join(dir, "apiserver", "apiserver.crt");
-  const kubeconfigPath = writeKubeconfig(join(dir, "admin.kubeconfig"), {
-    server,
-    caFile,
-    token: creds.token,
-  });
-  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-  const spec = (name: string, binary: string, args: string[]): ProcessSpec => ({
-    name,
-    binary: join(binDir, binary),
-    args,
-    logFile: join(dir, `${binary}.log`),
-  });
-
-  const apiserverArgs = [
-    `--etcd-servers=${etcdUrl}`,
-    "--bind-address=127.0.0.1",
-    `--secure-port=${apiPort}`,
-    // Set explicitly: unset, a loopback bind makes the apiserver look for a default route.
-    "--advertise-address=127.0.0.1",
-    // Endpoints reject 127.0.0.0/8, so the `kubernetes` Service endpoint cannot be kept.
-    "--endpoint-reconciler-type=none",
-    `--cert-dir=${join(dir, "apiserver")}`,
-    "--service-cluster-ip-range=10.0.0.0/24",
-    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-    `--service-account-key-file=${creds.saPubFile}`,
-    `--service-account-signing-key-file=${creds.saKeyFile}`,
-    "--authorization-mode=RBAC",
-    `--token-auth-file=${creds.tokenFile}`,
-    "--allow-privileged=true",
-    // Unset, a SIGTERM waits ~60 s for open watches (KCM's, the tests' informers) to drain.
-    "--shutdown-watch-termination-grace-period=2s",
-  ];
-  const kcmArgs = [
-    `--kubeconfig=${kubeconfigPath}`,
-    "--leader-elect=false",
-    // 0 turns KCM's own HTTPS off: no port to pick, no delegated authn kubeconfigs needed.
-    "--secure-port=0",
-    "--controllers=*",
-    `--service-account-private-key-file=${creds.saKeyFile}`,
-    `--root-ca-file=${caFile}`,
-  ];
-  return {
-    dir,
-    binDir,
-    kubeconfigPath,
-    server,
-    caFile,
-    token: creds.token,
-    etcdUrl,
-    readyTimeoutMs,
-    timings: { etcdMs: 0, apiserverMs: 0, controllerManagerMs: 0 },
-    specs: {
-      etcd: spec("etcd", "etcd", etcdArgs(join(dir, "etcd"), etcdPort, peerPort)),
-      apiserver: spec("kube-apiserver", "kube-apiserver", apiserverArgs),
-      controllerManager: spec("kube-controller-manager", "kube-controller-manager", kcmArgs),
-    },
-    pids: {},
-  };
 }
 
 /** A running control plane. Methods re-read `state.json`, so handles in other processes agree. */

@@ -46,6 +46,9 @@ export function startProcess(spec: ProcessSpec): number {
       detached: true,
     });
     child.unref();
+    // A spawn failure (ENOENT, EACCES) arrives as an 'error' event, which would crash the
+    // process if unheard; the missing pid below already reports it.
+    child.on("error", () => undefined);
     if (child.pid === undefined) {
       throw new TerminalError(`${spec.name} did not start: ${spec.binary} could not be spawned`);
     }
