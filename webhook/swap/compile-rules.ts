@@ -1,12 +1,13 @@
 import { globToRegExp } from "./glob.js";
 import { formatReference, parseReference } from "./reference.js";
 import { parsePrefix, parseTarget, type Checked } from "./target.js";
-import type {
-  DefaultEntry,
-  ExactEntry,
-  NoSwapEntry,
-  PatternEntry,
-  RegistryEntry,
+import {
+  coverOf,
+  type DefaultEntry,
+  type ExactEntry,
+  type NoSwapEntry,
+  type PatternEntry,
+  type RegistryEntry,
 } from "./program.js";
 import { compileTemplate } from "./template.js";
 import type { PolicyMode, RuleKind, RuleRef } from "./types.js";
@@ -65,7 +66,12 @@ export function compileRegistry(raw: unknown, site: RuleSite): Checked<RegistryE
   if (target.problem !== undefined) return { problem: target.problem };
   const text = `${source.value} -> ${target.value.text}`;
   return {
-    value: { ...origin(site, "registry", text), source: prefix.value, target: target.value },
+    value: {
+      ...origin(site, "registry", text),
+      source: prefix.value,
+      target: target.value,
+      cover: coverOf(target.value),
+    },
   };
 }
 
@@ -84,7 +90,7 @@ export function compileExact(raw: unknown, site: RuleSite): Checked<ExactEntry> 
       ...origin(site, "exact", `${String(record.source)} -> ${output}`),
       key: formatReference(source.ref),
       output,
-      targetKey: formatReference(target.ref),
+      cover: { kind: "exact", key: formatReference(target.ref) },
     },
   };
 }
@@ -110,7 +116,10 @@ function compileGlob(glob: string, targetText: string, site: RuleSite): Checked<
   if (target.problem !== undefined) return { problem: target.problem };
   if (target.value.kind !== "prefix") return { problem: "a glob target cannot be a stem" };
   const text = `glob ${glob} -> ${target.value.text}`;
-  return { value: { ...origin(site, "pattern", text), kind: "glob", re, target: target.value } };
+  const cover = coverOf(target.value);
+  return {
+    value: { ...origin(site, "pattern", text), kind: "glob", re, target: target.value, cover },
+  };
 }
 
 function compileRegex(regex: string, template: string, site: RuleSite): Checked<PatternEntry> {
@@ -143,6 +152,10 @@ export function compileDefault(raw: unknown, site: RuleSite): Checked<DefaultEnt
   const target = parseTarget(raw, true);
   if (target.problem !== undefined) return { problem: target.problem };
   return {
-    value: { ...origin(site, "default", `default -> ${target.value.text}`), target: target.value },
+    value: {
+      ...origin(site, "default", `default -> ${target.value.text}`),
+      target: target.value,
+      cover: coverOf(target.value),
+    },
   };
 }

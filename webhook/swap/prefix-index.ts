@@ -58,27 +58,65 @@ export class PrefixIndex<V> {
     const existing = map.get(prefix.key);
     if (existing !== undefined) return existing;
     map.set(prefix.key, value);
-    this.maxDepth = Math.max(this.maxDepth, prefix.key.split("/").length);
+    let depth = 1;
+    for (let i = prefix.key.indexOf("/"); i >= 0; i = prefix.key.indexOf("/", i + 1)) depth++;
+    this.maxDepth = Math.max(this.maxDepth, depth);
     return undefined;
   }
 
-  /** The longest stored prefix of the probed name, if any. */
-  lookup(probe: NameProbe): PrefixMatch<V> | undefined {
+  /** The value stored under a prefix, created by `make` when there is none yet. */
+  slot(prefix: NamePrefix, make: () => V): V {
+    const value = make();
+    return this.add(prefix, value) ?? value;
+  }
+
+  /**
+   * Visits the stored prefixes of the probed name from the longest down (at one depth the one
+   * naming the port first) until `visit` returns true.
+   */
+  scan(probe: NameProbe, visit: (value: V, depth: number, viaAnyPort: boolean) => boolean): void {
     const { cuts, name, bare, portChars } = probe;
     for (let depth = Math.min(cuts.length, this.maxDepth); depth >= 1; depth--) {
       const cut = cuts[depth - 1] as number;
       if (bare === undefined) {
         const value = this.anyPort.get(name.slice(0, cut));
-        if (value !== undefined) return { value, depth, viaAnyPort: false };
+        if (value !== undefined && visit(value, depth, false)) return;
         continue;
       }
       const exact = this.withPort.get(name.slice(0, cut));
-      if (exact !== undefined) return { value: exact, depth, viaAnyPort: false };
+      if (exact !== undefined && visit(exact, depth, false)) return;
       const loose = this.anyPort.get(bare.slice(0, cut - portChars));
-      if (loose !== undefined) return { value: loose, depth, viaAnyPort: true };
+      if (loose !== undefined && visit(loose, depth, true)) return;
     }
-    return undefined;
   }
+
+  /** The longest stored prefix of the probed name, if any. */
+  lookup(probe: NameProbe): PrefixMatch<V> | undefined {
+    let match: PrefixMatch<V> | undefined;
+    this.scan(probe, (value, depth, viaAnyPort) => {
+      match = { value, depth, viaAnyPort };
+      return true;
+    });
+    return match;
+  }
+}
+
+/** True when the probed name is the prefix or lies below it on a component boundary. */
+export function isUnder(prefix: NamePrefix, probe: NameProbe): boolean {
+  const name = prefix.anyPort && probe.bare !== undefined ? probe.bare : probe.name;
+  const key = prefix.key;
+  return name.startsWith(key) && (name.length === key.length || name.charCodeAt(key.length) === 47);
+}
+
+/** True when, below `parent`, the probed name's next component starts with `stem`. */
+export function isUnderStem(parent: NamePrefix, stem: string, probe: NameProbe): boolean {
+  const name = parent.anyPort && probe.bare !== undefined ? probe.bare : probe.name;
+  const key = parent.key;
+  return (
+    name.startsWith(key) &&
+    name.charCodeAt(key.length) === 47 &&
+    name.startsWith(stem, key.length + 1)
+  );
 }
 
 /**

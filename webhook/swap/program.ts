@@ -9,6 +9,8 @@ import type { CompiledPolicy, LabelSelector, PolicyMode, RuleRef } from "./types
 export interface RuleOrigin {
   readonly ref: RuleRef;
   readonly mode: PolicyMode;
+  /** Where the rule's outputs land; absent for rules that never change an image. */
+  readonly cover?: Cover;
 }
 
 /** `{source, target}` or `{source, skip: true}` on a registry or path prefix. */
@@ -23,8 +25,7 @@ export interface ExactEntry extends RuleOrigin {
   readonly key: string;
   /** The target as written. */
   readonly output: string;
-  /** The normalized target, so that an image already swapped is recognized. */
-  readonly targetKey: string;
+  readonly cover: Cover;
 }
 
 /** Where images produced by a rule land, so that a second pass leaves them alone. */
@@ -55,6 +56,7 @@ export interface NoSwapEntry extends RuleOrigin {
 
 export interface DefaultEntry extends RuleOrigin {
   readonly target: Target;
+  readonly cover: Cover;
 }
 
 export interface PolicyRules {

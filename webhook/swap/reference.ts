@@ -21,6 +21,12 @@ const DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]
 // Only registered algorithms are accepted, each with its exact lowercase hex length.
 const DIGEST_HEX_CHARS: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
 const IMAGE_ID = /^[a-f0-9]{64}$/;
+// Whole-string forms of the component rules: one test on the hot path, the per-component checks
+// below only run to explain a failure.
+const VALID_PATH =
+  /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const VALID_DOMAIN =
+  /^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
 
 export interface ImageReference {
   /** Registry `host[:port]`, normalized: `docker.io` for Docker Hub. */
@@ -44,6 +50,7 @@ export function isDomainComponent(first: string): boolean {
 
 /** Checks `host[:port]` (DNS name, IPv4 or bracketed IPv6); returns a problem or undefined. */
 export function checkDomain(domain: string): string | undefined {
+  if (VALID_DOMAIN.test(domain)) return undefined;
   const portAt = domain.startsWith("[")
     ? domain.indexOf(":", domain.indexOf("]"))
     : domain.indexOf(":");
@@ -54,11 +61,12 @@ export function checkDomain(domain: string): string | undefined {
   if (host === "" || !host.split(".").every(c => DOMAIN_COMPONENT.test(c))) {
     return `registry host "${host}" is not a valid host name`;
   }
-  return undefined;
+  return `registry "${domain}" is not valid`;
 }
 
 /** Checks a repository path; returns a problem or undefined. */
 export function checkPath(path: string): string | undefined {
+  if (VALID_PATH.test(path)) return undefined;
   for (const component of path.split("/")) {
     if (component === "") return "repository path has an empty component";
     if (component.toLowerCase() !== component) return "repository name must be lowercase";
@@ -66,7 +74,7 @@ export function checkPath(path: string): string | undefined {
       return `repository path component "${component}" is not valid`;
     }
   }
-  return undefined;
+  return `repository path "${path}" is not valid`;
 }
 
 function checkDigest(digest: string): string | undefined {

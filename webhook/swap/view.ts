@@ -1,4 +1,11 @@
-import { PrefixIndex, StemIndex, probeOf, type NameProbe } from "./prefix-index.js";
+import {
+  PrefixIndex,
+  StemIndex,
+  isUnder,
+  isUnderStem,
+  probeOf,
+  type NameProbe,
+} from "./prefix-index.js";
 import type {
   Cover,
   DefaultEntry,
@@ -9,7 +16,6 @@ import type {
   RegistryEntry,
   RuleOrigin,
 } from "./program.js";
-import { coverOf } from "./program.js";
 import { formatReference, parseReference, type ImageReference } from "./reference.js";
 import { applyPrefix, applyStem, portOf } from "./target.js";
 import { expandTemplate } from "./template.js";
@@ -17,105 +23,125 @@ import type { SwapDecision } from "./types.js";
 
 /**
  * The rules of one set of policies merged into lookups, and the decision for one image.
+ * Rules and the targets that mark an image as already swapped share their hash maps, so an
+ * image costs one exact probe and one probe per name component, however many rules there are.
  *
  * WARNING: the order in `decide` is the documented precedence; the already-swapped check must
  * stay first, or a second pass could rewrite an image a rule produced (swapping would not be
  * idempotent). Then: exact, patterns in order, longest registry rule, noSwap, default.
  */
+
+interface ExactSlot {
+  rule?: ExactEntry;
+  /** A rule whose output is exactly this image. */
+  cover?: RuleOrigin;
+}
+
+interface PrefixSlot {
+  registry?: RegistryEntry;
+  /** A rule whose outputs lie under this prefix. */
+  cover?: RuleOrigin;
+}
+
+interface RegistryHit {
+  entry: RegistryEntry;
+  depth: number;
+  viaAnyPort: boolean;
+}
+
 export class SwapView {
-  private readonly exact = new Map<string, ExactEntry>();
-  private readonly registries = new PrefixIndex<RegistryEntry>();
+  private readonly exact = new Map<string, ExactSlot>();
+  private readonly prefixes = new PrefixIndex<PrefixSlot>();
+  private readonly stems = new StemIndex<RuleOrigin>();
   private readonly patterns: PatternEntry[] = [];
   private readonly noSwap: NoSwapEntry[] = [];
   private fallback?: DefaultEntry;
-  private readonly exactCovers = new Map<string, RuleOrigin>();
-  private readonly prefixCovers = new PrefixIndex<RuleOrigin>();
-  private readonly stemCovers = new StemIndex<RuleOrigin>();
 
   /** `programs` in precedence order: the first to claim a key keeps it. */
   constructor(programs: readonly PolicyProgram[]) {
     for (const { rules } of programs) {
       for (const entry of rules.exact) {
-        if (!this.exact.has(entry.key)) this.exact.set(entry.key, entry);
-        this.addCover({ kind: "exact", key: entry.targetKey }, entry);
+        const slot = this.exactSlot(entry.key);
+        slot.rule ??= entry;
       }
       for (const entry of rules.registries) {
-        this.registries.add(entry.source, entry);
-        if (entry.target) this.addCover(coverOf(entry.target), entry);
+        const slot = this.prefixes.slot(entry.source, () => ({}));
+        slot.registry ??= entry;
       }
-      for (const entry of rules.patterns) {
-        this.patterns.push(entry);
-        if (entry.kind === "regex") this.addCover(entry.cover, entry);
-        else if (entry.target) this.addCover(coverOf(entry.target), entry);
-      }
+      this.patterns.push(...rules.patterns);
       this.noSwap.push(...rules.noSwap);
-      if (rules.default && !this.fallback) this.fallback = rules.default;
-      if (rules.default) this.addCover(coverOf(rules.default.target), rules.default);
+      this.fallback ??= rules.default;
+      const all = [...rules.exact, ...rules.registries, ...rules.patterns];
+      for (const origin of rules.default ? [...all, rules.default] : all) this.addCover(origin);
     }
   }
 
-  private addCover(cover: Cover, origin: RuleOrigin): void {
-    if (cover.kind === "exact") {
-      if (!this.exactCovers.has(cover.key)) this.exactCovers.set(cover.key, origin);
-    } else if (cover.kind === "prefix") {
-      this.prefixCovers.add(cover.prefix, origin);
-    } else {
-      this.stemCovers.add(cover.parent, cover.stem, origin);
-    }
+  private exactSlot(key: string): ExactSlot {
+    let slot = this.exact.get(key);
+    if (!slot) this.exact.set(key, (slot = {}));
+    return slot;
+  }
+
+  private addCover(origin: RuleOrigin): void {
+    const cover = origin.cover;
+    if (cover?.kind === "exact") this.exactSlot(cover.key).cover ??= origin;
+    else if (cover?.kind === "prefix")
+      this.prefixes.slot(cover.prefix, () => ({})).cover ??= origin;
+    else if (cover?.kind === "stem") this.stems.add(cover.parent, cover.stem, origin);
   }
 
   decide(image: string): SwapDecision {
     const parsed = parseReference(image);
-    if (!parsed.ok)
+    if (!parsed.ok) {
       return { input: image, output: image, changed: false, mode: "Enforce", error: parsed.error };
+    }
     const ref = parsed.ref;
     const probe = probeOf(ref);
     const full = formatReference(ref);
-    const cover = this.coverOf(full, probe);
-    if (cover) return { ...unchanged(image, cover), alreadySwapped: true };
     const exact = this.exact.get(full);
-    if (exact) return this.result(image, exact.output, exact);
+    let hit: RegistryHit | undefined;
+    let covered = exact?.cover;
+    this.prefixes.scan(probe, (slot, depth, viaAnyPort) => {
+      covered ??= slot.cover;
+      if (slot.registry && !hit) hit = { entry: slot.registry, depth, viaAnyPort };
+      return covered !== undefined;
+    });
+    covered ??= this.stems.lookup(probe);
+    if (covered) return { ...unchanged(image, covered), alreadySwapped: true };
+
+    if (exact?.rule) return this.result(image, exact.rule.output, exact.rule);
     for (const pattern of this.patterns) {
       const output = applyPattern(pattern, image, full, ref);
       if (output !== undefined) return this.result(image, output, pattern);
     }
-    const hit = this.registries.lookup(probe);
-    if (hit)
-      return this.result(
-        image,
-        rewriteRegistry(hit.value, hit.depth, hit.viaAnyPort, ref, image),
-        hit.value,
-      );
-    const noSwap = this.noSwap.find(
-      entry => image.includes(entry.text) || full.includes(entry.text),
-    );
+    if (hit) return this.result(image, rewriteRegistry(hit, ref, image), hit.entry);
+    const noSwap = this.noSwap.find(e => image.includes(e.text) || full.includes(e.text));
     if (noSwap) return unchanged(image, noSwap);
     if (this.fallback) return this.result(image, rewriteDefault(this.fallback, ref), this.fallback);
     return { input: image, output: image, changed: false, mode: "Enforce" };
   }
 
   /**
-   * A rule's output, unless it is not a valid reference or does not land under any rule's target
-   * (`m.example.com` alone would name a Docker Hub image): then the image stays, with an error.
-   * The second check is what makes every change recognizable on the next pass.
+   * A rule's output, unless it is not a valid reference or does not land under the rule's own
+   * target (`m.example.com` alone would name a Docker Hub image): then the image stays, with an
+   * error. The second check is what makes every change recognizable on the next pass.
    */
   private result(image: string, output: string, origin: RuleOrigin): SwapDecision {
     if (output === image) return unchanged(image, origin);
     const parsed = parseReference(output);
     if (!parsed.ok) return failed(image, origin, output, `which is not valid: ${parsed.error}`);
-    if (!this.coverOf(formatReference(parsed.ref), probeOf(parsed.ref))) {
+    if (!origin.cover || !liesUnder(origin.cover, parsed.ref)) {
       return failed(image, origin, output, "which does not lie under the rule's target");
     }
     return { input: image, output, changed: true, mode: origin.mode, rule: origin.ref };
   }
+}
 
-  private coverOf(full: string, probe: NameProbe): RuleOrigin | undefined {
-    return (
-      this.exactCovers.get(full) ??
-      this.prefixCovers.lookup(probe)?.value ??
-      this.stemCovers.lookup(probe)
-    );
-  }
+function liesUnder(cover: Cover, ref: ImageReference): boolean {
+  if (cover.kind === "exact") return formatReference(ref) === cover.key;
+  const probe: NameProbe = probeOf(ref);
+  if (cover.kind === "prefix") return isUnder(cover.prefix, probe);
+  return isUnderStem(cover.parent, cover.stem, probe);
 }
 
 function unchanged(image: string, origin: RuleOrigin): SwapDecision {
@@ -145,9 +171,7 @@ function applyPattern(
 }
 
 function rewriteRegistry(
-  entry: RegistryEntry,
-  depth: number,
-  viaAnyPort: boolean,
+  { entry, depth, viaAnyPort }: RegistryHit,
   ref: ImageReference,
   image: string,
 ): string {
