@@ -71,6 +71,8 @@ export class SwapView {
       this.patterns.push(...rules.patterns);
       this.noSwap.push(...rules.noSwap);
       this.fallback ??= rules.default;
+      // TODO(#3): a rule whose source lies under another rule's target can never fire (the
+      // already-swapped check comes first); say so in the report instead of only in the docs.
       const all = [...rules.exact, ...rules.registries, ...rules.patterns];
       for (const origin of rules.default ? [...all, rules.default] : all) this.addCover(origin);
     }
