@@ -134,6 +134,9 @@ function afterGrace(
   options: CertPlanOptions,
   next: CertPlan,
 ): CertPlan {
+  // TODO(#6): the grace is a fixed time, not an acknowledgement: a replica whose watch lags
+  // longer may still serve the old pair when the old CA leaves. Replicas could report the
+  // certificate they serve (e.g. on their Pod) so that the leader waits for all of them.
   // A phase without a start time (edited by hand) counts as started long ago.
   const since = secret.phaseSince?.getTime() ?? 0;
   const left = since + options.graceMs - now.getTime();
