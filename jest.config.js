@@ -30,7 +30,7 @@ export default {
     {
       ...common,
       displayName: "integration",
-      roots: roots(["test/integration", "test/e2e"]),
+      roots: roots(["test/integration", "test/e2e", "test/reliability"]),
       testMatch: ["**/*.test.ts"],
       globalSetup: "<rootDir>/test/cluster/global-setup.mjs",
       globalTeardown: "<rootDir>/test/cluster/global-teardown.mjs",
