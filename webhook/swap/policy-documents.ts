@@ -37,8 +37,9 @@ function pathOf(field: string): Array<string | number> {
   return path;
 }
 
-function locator(doc: Document, lines: LineCounter, startLine: number) {
+function locator(doc: Document, lines: LineCounter, startLine: number): (field: string) => number {
   return (field: string): number => {
+    if (field === "") return startLine;
     const [base = field, mapLine] = field.split(":");
     const node = doc.getIn(pathOf(base), true);
     if (!isNode(node) || !node.range) return startLine;
@@ -67,44 +68,56 @@ function checkShape(value: unknown): string | undefined {
   return undefined;
 }
 
+type Locate = (field: string) => number;
+
+/** One parsed document: a policy with its locator, a problem at a line, or nothing (empty). */
+function readDocument(
+  doc: Document,
+  lines: LineCounter,
+): { input: PolicyInput; locate: Locate } | { problems: Array<[number, string]> } | undefined {
+  if (doc.errors.length > 0) {
+    const first = (message: string): string => message.split("\n")[0] as string;
+    return {
+      problems: doc.errors.map(e => [
+        e.linePos?.[0].line ?? 1,
+        `invalid YAML: ${first(e.message)}`,
+      ]),
+    };
+  }
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined) return undefined;
+  const startLine = lines.linePos(doc.contents?.range?.[0] ?? doc.range?.[0] ?? 0).line;
+  const problem = checkShape(value);
+  if (problem !== undefined) return { problems: [[startLine, problem]] };
+  const { metadata, spec } = value as {
+    metadata: Record<string, unknown>;
+    spec?: ImageSwapPolicySpec;
+  };
+  const input: PolicyInput = { name: metadata.name as string, spec: spec ?? {} };
+  if (Number.isInteger(metadata.generation)) input.generation = metadata.generation as number;
+  return { input, locate: locator(doc, lines, startLine) };
+}
+
 /** Parses YAML with one or more ImageSwapPolicy documents; never throws. */
 export function loadPolicyDocuments(yamlText: string, fileName: string): PolicyDocuments {
   const lines = new LineCounter();
   const inputs: PolicyInput[] = [];
   const diagnostics: SourceDiagnostic[] = [];
-  const locators = new Map<string, (field: string) => number>();
+  const locators = new Map<string, Locate>();
   const fail = (line: number, message: string): void => {
     diagnostics.push({ file: fileName, line, severity: "error", message });
   };
   for (const doc of parseAllDocuments(yamlText, { lineCounter: lines })) {
-    if (doc.errors.length > 0) {
-      for (const err of doc.errors) {
-        fail(err.linePos?.[0].line ?? 1, `invalid YAML: ${err.message.split("\n")[0] as string}`);
-      }
-      continue;
+    const read = readDocument(doc, lines);
+    if (read === undefined) continue;
+    if ("problems" in read) {
+      for (const [line, message] of read.problems) fail(line, message);
+    } else if (locators.has(read.input.name)) {
+      fail(read.locate(""), `policy "${read.input.name}" appears twice`);
+    } else {
+      locators.set(read.input.name, read.locate);
+      inputs.push(read.input);
     }
-    const value: unknown = doc.toJS();
-    if (value === null || value === undefined) continue;
-    const startLine = lines.linePos(doc.contents?.range?.[0] ?? doc.range[0]).line;
-    const problem = checkShape(value);
-    if (problem !== undefined) {
-      fail(startLine, problem);
-      continue;
-    }
-    const { metadata, spec } = value as {
-      metadata: Record<string, unknown>;
-      spec?: ImageSwapPolicySpec;
-    };
-    const name = metadata.name as string;
-    if (locators.has(name)) {
-      fail(startLine, `policy "${name}" appears twice`);
-      continue;
-    }
-    locators.set(name, locator(doc, lines, startLine));
-    const generation = Number.isInteger(metadata.generation)
-      ? (metadata.generation as number)
-      : undefined;
-    inputs.push({ name, ...(generation !== undefined ? { generation } : {}), spec: spec ?? {} });
   }
   if (inputs.length === 0 && diagnostics.length === 0) fail(1, `no ${KIND} document found`);
   return { inputs, diagnostics, lineOf: (policy, field) => locators.get(policy)?.(field) };

@@ -101,14 +101,7 @@ export class SwapView {
     const probe = probeOf(ref);
     const full = formatReference(ref);
     const exact = this.exact.get(full);
-    let hit: RegistryHit | undefined;
-    let covered = exact?.cover;
-    this.prefixes.scan(probe, (slot, depth, viaAnyPort) => {
-      covered ??= slot.cover;
-      if (slot.registry && !hit) hit = { entry: slot.registry, depth, viaAnyPort };
-      return covered !== undefined;
-    });
-    covered ??= this.stems.lookup(probe);
+    const { covered, hit } = this.scanPrefixes(probe, exact?.cover);
     if (covered) return { ...unchanged(image, covered), alreadySwapped: true };
 
     if (exact?.rule) return this.result(image, exact.rule.output, exact.rule);
@@ -121,6 +114,24 @@ export class SwapView {
     if (noSwap) return unchanged(image, noSwap);
     if (this.fallback) return this.result(image, rewriteDefault(this.fallback, ref), this.fallback);
     return { input: image, output: image, changed: false, mode: "Enforce" };
+  }
+
+  /**
+   * One pass over the name's prefixes finds both a target the image already lies under (which
+   * ends the search) and the longest registry rule.
+   */
+  private scanPrefixes(
+    probe: NameProbe,
+    exactCover: RuleOrigin | undefined,
+  ): { covered?: RuleOrigin; hit?: RegistryHit } {
+    let covered = exactCover;
+    let hit: RegistryHit | undefined;
+    this.prefixes.scan(probe, (slot, depth, viaAnyPort) => {
+      covered ??= slot.cover;
+      if (slot.registry && !hit) hit = { entry: slot.registry, depth, viaAnyPort };
+      return covered !== undefined;
+    });
+    return { covered: covered ?? this.stems.lookup(probe), hit };
   }
 
   /**
