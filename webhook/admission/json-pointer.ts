@@ -3,6 +3,7 @@
  * `~1` would have its `~` escaped a second time.
  */
 export function escapePointerToken(token: string): string {
+  if (!token.includes("~") && !token.includes("/")) return token;
   return token.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 

@@ -32,7 +32,7 @@ const BODY_ERRORS: Readonly<Record<string, number>> = {
 
 function accessLog(log: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (HEALTH_PATHS.has(req.path) || !log.isDebugEnabled()) return next();
+    if (!log.isDebugEnabled() || HEALTH_PATHS.has(req.path)) return next();
     const started = process.hrtime.bigint();
     res.on("finish", () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
