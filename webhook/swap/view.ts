@@ -104,7 +104,16 @@ export class SwapView {
     const { covered, hit } = this.scanPrefixes(probe, exact?.cover);
     if (covered) return { ...unchanged(image, covered), alreadySwapped: true };
 
-    if (exact?.rule) return this.result(image, exact.rule.output, exact.rule);
+    // An exact target was parsed when it compiled and is its own cover: no need to check again.
+    const rule = exact?.rule;
+    if (rule)
+      return {
+        input: image,
+        output: rule.output,
+        changed: rule.output !== image,
+        mode: rule.mode,
+        rule: rule.ref,
+      };
     for (const pattern of this.patterns) {
       const output = applyPattern(pattern, image, full, ref);
       if (output !== undefined) return this.result(image, output, pattern);
