@@ -373,6 +373,19 @@ describe("admit", () => {
     expect(Object.keys(imagePaths(outcome.patch))).not.toContain("/spec/containers/0/image");
   });
 
+  it("points the patch at the right entry when a list holds something that is not an object", () => {
+    const req = request("pod-create", r => {
+      r.request.object.spec.containers.unshift(null, "junk");
+    });
+
+    const outcome = admit(req, standalone(), OPTIONS);
+
+    expect(imagePaths(outcome.patch)).toMatchObject({
+      "/spec/containers/2/image": "harbor.example.com/dockerhub/library/nginx:1.25",
+      "/spec/containers/3/image": "harbor.example.com/quay/nginx-exporter:v1.1.0",
+    });
+  });
+
   it("never writes an output that is not a usable image", () => {
     const outcome = admit(
       request("pod-create"),

@@ -29,13 +29,21 @@ function entryName(entry: Record<string, unknown>, index: number): string {
 function containerSlots(spec: Record<string, unknown>, field: SpecField, kind: ContainerKind) {
   const list = spec[field];
   if (!Array.isArray(list)) return [];
-  return list.filter(isRecord).map((entry, index): ImageSlot => ({
-    field,
-    containerKind: kind,
-    name: entryName(entry, index),
-    path: [field, String(index), "image"],
-    image: entry.image,
-  }));
+  // NOTE: the index is the entry's place in the original list, entries that are not objects
+  // included: the patch path must point at the entry itself.
+  return list.flatMap((entry: unknown, index): ImageSlot[] =>
+    isRecord(entry)
+      ? [
+          {
+            field,
+            containerKind: kind,
+            name: entryName(entry, index),
+            path: [field, String(index), "image"],
+            image: entry.image,
+          },
+        ]
+      : [],
+  );
 }
 
 // Image volumes (`volumes[].image.reference`, KEP-4639) pull an OCI artifact like a container

@@ -20,7 +20,12 @@ export interface WebhookServerOptions {
   metricsPort: number;
   /** @default "0.0.0.0" */
   bindAddress: string;
-  /** Largest request body accepted, in bytes. @default 7 MiB (7340032) */
+  /**
+   * Largest request body accepted, in bytes; larger ones get HTTP 413. The apiserver refuses
+   * requests over 3 MiB, and an UPDATE review carries both the object and `oldObject`: twice
+   * 3 MiB plus the review around them always fits in 7 MiB.
+   * @default 7340032 (7 MiB)
+   */
   maxBodyBytes: number;
   /** Send admission warnings naming each swap. @default true */
   warnings: boolean;
