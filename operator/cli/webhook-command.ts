@@ -182,7 +182,10 @@ async function serve(config: Config, io: CliIo): Promise<number> {
   const log = createLogger({ level: config.logLevel as LogLevel, stream: io.stdout }).child({
     component: "webhook",
   });
-  log.info("configuration", { config: redactConfig(config) });
+  const used = Object.entries(redactConfig(config)).filter(([name]) =>
+    WEBHOOK_OPTIONS.includes(name as OptionName),
+  );
+  log.info("configuration", { config: Object.fromEntries(used) });
   const ctx: Context = {
     config,
     log,
