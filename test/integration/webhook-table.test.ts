@@ -2,7 +2,13 @@ import { Agent } from "node:https";
 import type { ImageSwapPolicySpec } from "../../webhook/swap/index.js";
 import { loadReview } from "../fixtures/admission/load.js";
 import type { Harness } from "../fixtures/admission/harness.js";
-import { metricValue, patchOf, post, startHarness } from "../fixtures/admission/harness.js";
+import {
+  metricValue,
+  patchOf,
+  post,
+  startHarness,
+  untilCount,
+} from "../fixtures/admission/harness.js";
 
 /** Every image of the fixture Pod to one mirror host, so a response names the table it used. */
 function mirrorTo(host: string): ImageSwapPolicySpec {
@@ -48,13 +54,14 @@ describe("webhook swap table hot swap", () => {
     };
     const workers = Array.from({ length: 8 }, worker);
 
+    // A new table every 5 answers: requests are in flight across every publish.
+    const answered = () => hostSets.length + failures.length;
     for (let generation = 2; generation <= 41; generation++) {
-      await new Promise(resolve => setTimeout(resolve, 10));
-      h.publish(
-        { mirror: mirrorTo(generation % 2 === 0 ? "b.example.com" : "a.example.com") },
-        generation,
-      );
+      await untilCount(answered, (generation - 1) * 5);
+      const host = generation % 2 === 0 ? "b.example.com" : "a.example.com";
+      h.publish({ mirror: mirrorTo(host) }, generation);
     }
+    await untilCount(answered, 210);
     running = false;
     await Promise.all(workers);
     agent.destroy();
