@@ -28,7 +28,8 @@ export interface RuleSite {
 function origin(site: RuleSite, kind: RuleKind, text: string): { ref: RuleRef; mode: PolicyMode } {
   const ref: RuleRef = { policy: site.policy, kind, index: site.index, text };
   if (site.line !== undefined) ref.line = site.line;
-  return { ref, mode: site.mode };
+  // Every decision by this rule shares this object: frozen, so no caller can alter another's.
+  return { ref: Object.freeze(ref), mode: site.mode };
 }
 
 function asRecord(raw: unknown): Record<string, unknown> | undefined {
