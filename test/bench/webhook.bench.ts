@@ -260,18 +260,27 @@ function ratioNotes(rows: WebhookBenchRow[]): string[] {
   return notes;
 }
 
+function withDefaults(opts: WebhookBenchOptions): Required<WebhookBenchOptions> {
+  return {
+    connections: opts.connections ?? [1, 8, 64],
+    durationSec: opts.durationSec ?? 10,
+    warmupSec: opts.warmupSec ?? 3,
+    progress: opts.progress ?? ((line: string) => process.stderr.write(`${line}\n`)),
+  };
+}
+
 /** Runs every measurement and returns the table; servers are stopped before it resolves. */
-export async function runWebhookBench(opts: WebhookBenchOptions = {}): Promise<WebhookBenchResult> {
-  const connections = opts.connections ?? [1, 8, 64];
-  const durationSec = opts.durationSec ?? 10;
-  const progress = opts.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+export async function runWebhookBench(
+  options: WebhookBenchOptions = {},
+): Promise<WebhookBenchResult> {
+  const { connections, durationSec, warmupSec, progress } = withDefaults(options);
   const body = readReview();
   const children: Partial<Record<Target, Child>> = {};
   try {
     for (const target of TARGETS) children[target] = await startChild(target);
     const started = children as Record<Target, Child>;
     await checkPatched(started.webhook, body);
-    for (const target of TARGETS) await load(started[target], body, 8, opts.warmupSec ?? 3);
+    for (const target of TARGETS) await load(started[target], body, 8, warmupSec);
 
     const measurements: WebhookBenchRow[] = [];
     for (const c of connections) {
