@@ -1,5 +1,5 @@
 import { globToRegExp } from "./glob.js";
-import { formatReference, parseReference } from "./reference.js";
+import { flatten, formatReference, parseReference } from "./reference.js";
 import { parsePrefix, parseTarget, type Checked } from "./target.js";
 import {
   coverOf,
@@ -89,9 +89,9 @@ export function compileExact(raw: unknown, site: RuleSite): Checked<ExactEntry> 
   return {
     value: {
       ...origin(site, "exact", `${String(record.source)} -> ${output}`),
-      key: formatReference(source.ref),
+      key: flatten(formatReference(source.ref)),
       output,
-      cover: { kind: "exact", key: formatReference(target.ref) },
+      cover: { kind: "exact", key: flatten(formatReference(target.ref)) },
     },
   };
 }

@@ -2,6 +2,7 @@ import {
   DOCKER_HUB,
   checkDomain,
   checkPath,
+  flatten,
   hostOf,
   isDomainComponent,
   suffixOf,
@@ -48,7 +49,7 @@ export function parsePrefix(text: string, requireDomain: boolean): Checked<NameP
   const path = !explicit ? text : slash < 0 ? "" : text.slice(slash + 1);
   const problem = checkDomain(domain) ?? (path !== "" ? checkPath(path) : undefined);
   if (problem !== undefined) return { problem: `"${text}": ${problem}` };
-  const key = path === "" ? domain : `${domain}/${path}`;
+  const key = flatten(path === "" ? domain : `${domain}/${path}`);
   return { value: { domain, path, key, anyPort: hostOf(domain) === domain } };
 }
 

@@ -1,4 +1,4 @@
-import { formatReference, parseReference } from "./reference.js";
+import { flatten, formatReference, parseReference } from "./reference.js";
 import type { Cover } from "./program.js";
 import { parsePrefix, type Checked } from "./target.js";
 
@@ -43,7 +43,7 @@ export function compileTemplate(re: RegExp, template: string): Checked<Cover> {
 function constantCover(template: string): Checked<Cover> {
   const parsed = parseReference(template);
   if (!parsed.ok) return { problem: `target "${template}": ${parsed.error}` };
-  return { value: { kind: "exact", key: formatReference(parsed.ref) } };
+  return { value: { kind: "exact", key: flatten(formatReference(parsed.ref)) } };
 }
 
 /** Expands a template with a match; unmatched optional groups expand to nothing. */
