@@ -1,5 +1,6 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { X509Certificate } from "node:crypto";
 import { connect, type ConnectionOptions } from "node:tls";
 
 /**
@@ -47,6 +48,8 @@ export interface HandshakeResult {
   /** The negotiated protocol, e.g. "TLSv1.3", when the handshake completed. */
   protocol?: string;
   fingerprint256?: string;
+  /** The certificate the server presented. */
+  peer?: X509Certificate;
   /** Error code (e.g. ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION, ECONNREFUSED) otherwise. */
   error?: string;
 }
@@ -59,9 +62,9 @@ export function handshake(
   return new Promise(resolve => {
     const socket = connect({ host: "127.0.0.1", port, timeout: 5000, ...options }, () => {
       const protocol = socket.getProtocol() ?? undefined;
-      const fingerprint256 = socket.getPeerCertificate().fingerprint256;
+      const peer = socket.getPeerX509Certificate();
       socket.end();
-      resolve({ ok: true, protocol, fingerprint256 });
+      resolve({ ok: true, protocol, fingerprint256: peer?.fingerprint256, peer });
     });
     socket.on("timeout", () =>
       socket.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })),
@@ -70,4 +73,31 @@ export function handshake(
       resolve({ ok: false, error: err.code ?? err.message }),
     );
   });
+}
+
+/** Every certificate of a PEM bundle. */
+export function bundleCertificates(bundle: string): X509Certificate[] {
+  const blocks = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  return (blocks ?? []).map(pem => new X509Certificate(pem));
+}
+
+/**
+ * Why `cert` is not trusted for 127.0.0.1 by a CA of `bundle`, or undefined when it is. Like Go's
+ * crypto/x509, which the apiserver verifies webhooks with, every CA whose subject matches the
+ * issuer is tried, not just the first.
+ */
+export function untrustedReason(
+  cert: X509Certificate,
+  bundle: string,
+  now = new Date(),
+): string | undefined {
+  const within = (c: X509Certificate): boolean =>
+    new Date(c.validFrom) <= now && now <= new Date(c.validTo);
+  if (!within(cert)) return "certificate outside its validity";
+  if (cert.checkIP("127.0.0.1") === undefined) return "no IP SAN 127.0.0.1";
+  const issuers = bundleCertificates(bundle).filter(ca => ca.ca && cert.checkIssued(ca));
+  if (issuers.length === 0) return "no CA of the bundle names the issuer";
+  const signer = issuers.find(ca => cert.verify(ca.publicKey));
+  if (!signer) return "no CA of the bundle signed it";
+  return within(signer) ? undefined : "issuing CA outside its validity";
 }
