@@ -201,19 +201,19 @@ describe("leader failover during a certificate rotation", () => {
     expect(checks.some(c => c.phase === "Serving" || c.phase === "Stable")).toBe(true);
   });
 
-  it("records who did what: the old leader started, the new one finished", async () => {
+  it("records the finish under the new leader's name", async () => {
     const events = await core().listNamespacedEvent({ namespace });
     const by = (reason: string) =>
-      events.items.filter(e => e.reason === reason).map(e => e.reportingInstance);
+      events.items.filter(e => e.reason === reason).map(e => e.reportingInstance!);
 
-    const [a, b] = [...replicas.keys()];
-    const starter = by("CertificateRotationStarted");
-    const finisher = by("CertificateRotated");
-    expect(starter).toHaveLength(1);
-    expect(finisher).toHaveLength(1);
-    expect([a, b]).toContain(starter[0]);
-    expect(killed.has(starter[0]!)).toBe(true);
-    expect(killed.has(finisher[0]!)).toBe(false);
+    // NOTE: the old leader's "started" Event may be lost: it was killed right after writing the
+    // Secret, and an Event is written after the Secret, as a courtesy.
+    const started = by("CertificateRotationStarted");
+    const finished = by("CertificateRotated");
+    expect(started.every(instance => killed.has(instance))).toBe(true);
+    expect(finished).toHaveLength(1);
+    expect(killed.has(finished[0]!)).toBe(false);
+    expect(replicas.has(finished[0]!)).toBe(true);
   });
 
   it("logged no key material in either process", () => {
