@@ -1,4 +1,4 @@
-import { globToRegExp } from "./glob.js";
+import { globToRegExp, literalPrefix } from "./glob.js";
 import { flatten, formatReference, parseReference } from "./reference.js";
 import { parsePrefix, parseTarget, type Checked } from "./target.js";
 import {
@@ -111,15 +111,25 @@ export function compilePattern(raw: unknown, site: RuleSite): Checked<PatternEnt
 
 function compileGlob(glob: string, targetText: string, site: RuleSite): Checked<PatternEntry> {
   const re = globToRegExp(glob);
-  if (targetText === "")
-    return { value: { ...origin(site, "pattern", `glob ${glob} keep`), kind: "glob", re } };
+  const prefix = literalPrefix(glob);
+  if (targetText === "") {
+    const text = `glob ${glob} keep`;
+    return { value: { ...origin(site, "pattern", text), kind: "glob", re, prefix } };
+  }
   const target = parseTarget(targetText, false);
   if (target.problem !== undefined) return { problem: target.problem };
   if (target.value.kind !== "prefix") return { problem: "a glob target cannot be a stem" };
   const text = `glob ${glob} -> ${target.value.text}`;
   const cover = coverOf(target.value);
   return {
-    value: { ...origin(site, "pattern", text), kind: "glob", re, target: target.value, cover },
+    value: {
+      ...origin(site, "pattern", text),
+      kind: "glob",
+      re,
+      prefix,
+      target: target.value,
+      cover,
+    },
   };
 }
 

@@ -54,3 +54,13 @@ export function globToRegExp(glob: string): RegExp {
 export function hasWildcard(text: string): boolean {
   return /[*?[]/.test(text);
 }
+
+/**
+ * The literal text before the first wildcard. A glob is anchored at the start, so an image it
+ * matches begins with this prefix; `[` counts as a wildcard even when unclosed (a shorter prefix
+ * only admits more candidates, never fewer).
+ */
+export function literalPrefix(glob: string): string {
+  const at = glob.search(/[*?[]/);
+  return at < 0 ? glob : glob.slice(0, at);
+}

@@ -39,6 +39,8 @@ export type PatternEntry = RuleOrigin &
     | {
         readonly kind: "glob";
         readonly re: RegExp;
+        /** The text before the first wildcard: every image the glob matches starts with it. */
+        readonly prefix: string;
         /** Undefined: matching images are left alone (an empty target). */
         readonly target?: Extract<Target, { kind: "prefix" }>;
       }

@@ -16,6 +16,7 @@ import type {
   RegistryEntry,
   RuleOrigin,
 } from "./program.js";
+import { PatternIndex } from "./pattern-index.js";
 import { formatReference, parseReference, type ImageReference } from "./reference.js";
 import { applyPrefix, applyStem, portOf } from "./target.js";
 import { expandTemplate } from "./template.js";
@@ -53,12 +54,13 @@ export class SwapView {
   private readonly exact = new Map<string, ExactSlot>();
   private readonly prefixes = new PrefixIndex<PrefixSlot>();
   private readonly stems = new StemIndex<RuleOrigin>();
-  private readonly patterns: PatternEntry[] = [];
+  private readonly patterns: PatternIndex;
   private readonly noSwap: NoSwapEntry[] = [];
   private fallback?: DefaultEntry;
 
   /** `programs` in precedence order: the first to claim a key keeps it. */
   constructor(programs: readonly PolicyProgram[]) {
+    const patterns: PatternEntry[] = [];
     for (const { rules } of programs) {
       for (const entry of rules.exact) {
         const slot = this.exactSlot(entry.key);
@@ -68,7 +70,7 @@ export class SwapView {
         const slot = this.prefixes.slot(entry.source, () => ({}));
         slot.registry ??= entry;
       }
-      this.patterns.push(...rules.patterns);
+      patterns.push(...rules.patterns);
       this.noSwap.push(...rules.noSwap);
       this.fallback ??= rules.default;
       // TODO(#3): a rule whose source lies under another rule's target can never fire (the
@@ -76,6 +78,7 @@ export class SwapView {
       const all = [...rules.exact, ...rules.registries, ...rules.patterns];
       for (const origin of rules.default ? [...all, rules.default] : all) this.addCover(origin);
     }
+    this.patterns = new PatternIndex(patterns);
   }
 
   private exactSlot(key: string): ExactSlot {
@@ -114,10 +117,8 @@ export class SwapView {
         mode: rule.mode,
         rule: rule.ref,
       };
-    for (const pattern of this.patterns) {
-      const output = applyPattern(pattern, image, full, ref);
-      if (output !== undefined) return this.result(image, output, pattern);
-    }
+    const matched = this.patterns.first([image, full], p => applyPattern(p, image, full, ref));
+    if (matched) return this.result(image, matched[1], matched[0]);
     if (hit) return this.result(image, rewriteRegistry(hit, ref, image), hit.entry);
     const noSwap = this.noSwap.find(e => image.includes(e.text) || full.includes(e.text));
     if (noSwap) return unchanged(image, noSwap);
