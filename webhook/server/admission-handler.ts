@@ -1,4 +1,4 @@
-import type { Request, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AdmissionOutcome, AdmitOptions } from "../admission/index.js";
 import {
   admit,
@@ -13,10 +13,12 @@ import { BadRequestError } from "../errors.js";
 import type { Logger } from "../telemetry/logger.js";
 import { errorFields } from "../telemetry/logger.js";
 import type { Metrics, RuleKindLabel } from "../telemetry/metrics.js";
+import { readReviewBody } from "./review-body.js";
 import type { StateHolder } from "./serving-state.js";
 
 export interface AdmissionHandlerOptions {
   admit: AdmitOptions;
+  maxBodyBytes: number;
   state: StateHolder;
   log: Logger;
   metrics: Metrics;
@@ -41,7 +43,12 @@ const FAILED_OPEN: AdmissionOutcome = {
 
 // Written with node's own writeHead/end: res.send's content negotiation costs more than the
 // rest of a small answer (measured with the webhook benchmark).
-function send(res: Response, status: number, apiVersion: string, body: AdmissionResponse): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  apiVersion: string,
+  body: AdmissionResponse,
+): void {
   const text = encodeReview(apiVersion, body);
   res.writeHead(status, {
     "content-type": "application/json",
@@ -51,7 +58,12 @@ function send(res: Response, status: number, apiVersion: string, body: Admission
 }
 
 /** Answers HTTP 4xx to a body that is not an AdmissionReview, echoing its uid if it has one. */
-export function rejectRequest(res: Response, status: number, body: unknown, message: string): void {
+export function rejectRequest(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  message: string,
+): void {
   const apiVersion =
     typeof (body as { apiVersion?: unknown })?.apiVersion === "string"
       ? (body as { apiVersion: string }).apiVersion
@@ -112,17 +124,21 @@ function decideSafely(
   }
 }
 
-function readReview(o: AdmissionHandlerOptions, req: Request, res: Response) {
-  // express.json leaves the body undefined when the content type is not JSON.
-  if (req.body === undefined) {
-    const message = `content type "${req.get("content-type") ?? ""}" is not application/json`;
-    return reject(o, res, { status: 400, body: undefined, message });
+async function readReview(o: AdmissionHandlerOptions, req: IncomingMessage, res: ServerResponse) {
+  const read = await readReviewBody(req, o.maxBodyBytes);
+  if (read === undefined) {
+    o.log.debug("request aborted by client", { path: req.url });
+    return undefined;
+  }
+  if (!read.ok) {
+    if (read.status === 413) res.shouldKeepAlive = false;
+    return reject(o, res, { status: read.status, body: undefined, message: read.message });
   }
   try {
-    return decodeReview(req.body);
+    return decodeReview(read.body);
   } catch (err) {
     if (!(err instanceof BadRequestError)) throw err;
-    return reject(o, res, { status: 400, body: req.body, message: err.message });
+    return reject(o, res, { status: 400, body: read.body, message: err.message });
   }
 }
 
@@ -135,7 +151,7 @@ interface Rejection {
 /** Answers and records a request that is not an AdmissionReview. */
 export function reject(
   o: Pick<AdmissionHandlerOptions, "log" | "metrics">,
-  res: Response,
+  res: ServerResponse,
   r: Rejection,
 ): undefined {
   o.metrics.admissionRequests.inc({ operation: "unknown", result: "invalid" });
@@ -148,23 +164,34 @@ export function reject(
   return undefined;
 }
 
-/** The `/mutate` handler: body already parsed (or not, for a foreign content type). */
+async function handle(o: AdmissionHandlerOptions, req: IncomingMessage, res: ServerResponse) {
+  const started = process.hrtime.bigint();
+  const review = await readReview(o, req, res);
+  if (!review) return;
+
+  const decided = decideSafely(o, review);
+  const outcome = decided ?? FAILED_OPEN;
+  const response = allowResponse(review.request.uid, outcome.patch, outcome.warnings);
+  send(res, 200, review.apiVersion, response);
+
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const operation = review.request.operation;
+  o.metrics.admissionRequests.inc({ operation, result: decided ? outcome.result : "error" });
+  o.metrics.admissionDuration.observe({ operation }, seconds);
+  recordOutcome(o.metrics, outcome);
+  logOutcome(o.log, review.request, outcome, Math.round(seconds * 1e6) / 1e3);
+}
+
+/**
+ * The admission handler for `POST /mutate` and `POST /`: reads and checks the body itself and
+ * answers with node's own response methods. It never throws: a failure past the point where a
+ * review was decoded is answered in-band by `decideSafely`; anything earlier is logged here.
+ */
 export function createAdmissionHandler(o: AdmissionHandlerOptions) {
-  return (req: Request, res: Response): void => {
-    const started = process.hrtime.bigint();
-    const review = readReview(o, req, res);
-    if (!review) return;
-
-    const decided = decideSafely(o, review);
-    const outcome = decided ?? FAILED_OPEN;
-    const response = allowResponse(review.request.uid, outcome.patch, outcome.warnings);
-    send(res, 200, review.apiVersion, response);
-
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const operation = review.request.operation;
-    o.metrics.admissionRequests.inc({ operation, result: decided ? outcome.result : "error" });
-    o.metrics.admissionDuration.observe({ operation }, seconds);
-    recordOutcome(o.metrics, outcome);
-    logOutcome(o.log, review.request, outcome, Math.round(seconds * 1e6) / 1e3);
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    handle(o, req, res).catch((err: unknown) => {
+      o.log.error("request failed", { path: req.url, err: errorFields(err) });
+      if (!res.headersSent) rejectRequest(res, 500, undefined, "internal error");
+    });
   };
 }

@@ -1,34 +1,16 @@
+import type { IncomingMessage, RequestListener } from "node:http";
 import express from "express";
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "../telemetry/logger.js";
 import { errorFields } from "../telemetry/logger.js";
 import type { AdmissionHandlerOptions } from "./admission-handler.js";
-import { createAdmissionHandler, reject } from "./admission-handler.js";
+import { createAdmissionHandler } from "./admission-handler.js";
 import type { ReadinessCheck } from "./health.js";
 import { HEALTH_PATHS } from "./health.js";
 
 export interface WebhookAppOptions extends AdmissionHandlerOptions {
-  maxBodyBytes: number;
   readiness: ReadinessCheck;
 }
-
-/** body-parser's error shape: `type` names the failure, `status` the HTTP answer it suggests. */
-interface BodyError {
-  type?: string;
-  status?: number;
-  message?: string;
-}
-
-// Client mistakes the body parser reports, with the status we answer. Every one of them means
-// the body is not an AdmissionReview we could read, so none of them is answered in-band.
-const BODY_ERRORS: Readonly<Record<string, number>> = {
-  "entity.parse.failed": 400,
-  "entity.verify.failed": 400,
-  "entity.too.large": 413,
-  "charset.unsupported": 415,
-  "encoding.unsupported": 415,
-  "request.size.invalid": 400,
-};
 
 function accessLog(log: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -50,28 +32,31 @@ function accessLog(log: Logger) {
 function errorHandler(o: WebhookAppOptions) {
   // Express recognises error middleware by its four parameters.
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const bodyError = err as BodyError;
-    if (bodyError.type === "request.aborted") {
-      o.log.debug("request aborted by client", { path: req.path });
-      return;
-    }
-    const status = BODY_ERRORS[bodyError.type ?? ""];
-    if (status !== undefined) {
-      const message =
-        status === 413 ? `body larger than ${o.maxBodyBytes} bytes` : String(bodyError.message);
-      reject(o, res, { status, body: undefined, message });
-      return;
-    }
     o.log.error("request failed", { path: req.path, err: errorFields(err) });
     if (!res.headersSent) res.status(500).json({ message: "internal error" });
   };
 }
 
+/** True for the admission routes, which are served ahead of the Express router. */
+export function isAdmissionRequest(req: IncomingMessage): boolean {
+  if (req.method !== "POST" || req.url === undefined) return false;
+  const query = req.url.indexOf("?");
+  const path = query < 0 ? req.url : req.url.slice(0, query);
+  return path === "/mutate" || path === "/";
+}
+
 /**
- * The HTTPS app: admission on `/mutate` and, for clients of the predecessor, `/`; probes on
- * `/healthz` (the process answers) and `/readyz` (a table and a certificate are loaded).
+ * The HTTPS request listener. Admission (`POST /mutate` and, for clients of the predecessor,
+ * `POST /`) goes straight to its handler; the Express app serves everything else: `/healthz`
+ * (the process answers), `/readyz` (a table and a certificate are loaded), 404s and errors.
+ *
+ * NOTE: admission bypasses the Express router on purpose. Express's per-request work (request
+ * and response prototypes, routing, the general body parser) held even an empty Express route
+ * to 0.39 of a bare node:https server in the webhook benchmark, while the admission path must
+ * stay close to bare (issue #4 asks for 0.8); see docs/webhook.md.
  */
-export function createWebhookApp(o: WebhookAppOptions): express.Express {
+export function createWebhookListener(o: WebhookAppOptions): RequestListener {
+  const admission = createAdmissionHandler(o);
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -84,15 +69,7 @@ export function createWebhookApp(o: WebhookAppOptions): express.Express {
     const readiness = o.readiness();
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
-
-  // `type` is matched on the media type only, so `application/json; charset=utf-8` passes;
-  // any other content type leaves the body undefined and the handler answers 400.
-  // TODO(#4): this route pays Express's per-request cost, which alone holds a bare Express route
-  // to 0.4-0.7 of bare node:https in the webhook benchmark (the issue's target is 0.8); serving
-  // POST /mutate ahead of the router would close most of that gap at the price of a second path.
-  const body = express.json({ limit: o.maxBodyBytes, type: "application/json", strict: true });
-  app.post(["/mutate", "/"], body, createAdmissionHandler(o));
-
   app.use(errorHandler(o));
-  return app;
+
+  return (req, res) => (isAdmissionRequest(req) ? admission(req, res) : app(req, res));
 }

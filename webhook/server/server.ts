@@ -6,7 +6,7 @@ import { TlsError } from "../errors.js";
 import type { Logger } from "../telemetry/logger.js";
 import { errorFields } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
-import { createWebhookApp } from "./app.js";
+import { createWebhookListener } from "./app.js";
 import { CertificateStore, MIN_TLS_VERSION } from "./certificate-store.js";
 import { readinessCheck } from "./health.js";
 import { createMetricsServer } from "./metrics-server.js";
@@ -132,8 +132,7 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Webho
     protectedNamespaces: new Set(o.protectedNamespaces),
     warnings: o.warnings,
   };
-  const app = createWebhookApp({ ...o, log, admit, readiness });
-  https.on("request", app);
+  https.on("request", createWebhookListener({ ...o, log, admit, readiness }));
   trackTable(o.state, o.metrics);
 
   const metricsServer = createMetricsServer({ metrics: o.metrics, readiness, log });
