@@ -83,8 +83,7 @@ describe("config/base", () => {
         "clusterrole.rbac.authorization.k8s.io/imageswap serverside-applied (server dry run)",
       );
     } finally {
-      if (!existed)
-        await cluster.kubectl(["delete", "namespace", "imageswap-system"]);
+      if (!existed) await cluster.kubectl(["delete", "namespace", "imageswap-system"]);
     }
   });
 
