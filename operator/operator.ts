@@ -25,7 +25,7 @@ import { TableController } from "./policy/table-controller.js";
 import { ShutdownStack } from "./shutdown-stack.js";
 import { createWebhookConfigInformer } from "./webhook-config/webhook-config-informer.js";
 import { createWebhookConfigReconciler } from "./webhook-config/webhook-config-reconciler.js";
-import { protectedNamespaces } from "./webhook-config/webhook-configuration.js";
+import { webhookServerOptions } from "./webhook-server-options.js";
 
 /**
  * The `imageswap operator` process, wired in controller-runtime's start order:
@@ -127,15 +127,7 @@ function defaultIdentity(): string {
 async function startServer(options: OperatorOptions, state: StateHolder): Promise<WebhookServer> {
   const { config } = options;
   return startWebhookServer({
-    port: config.port,
-    metricsPort: config.metricsPort,
-    bindAddress: config.bindAddress,
-    maxBodyBytes: config.maxBodyBytes,
-    warnings: config.warnings,
-    podLabel: config.podLabel,
-    namespaceLabel: config.namespaceLabel,
-    mutateWorkloads: config.mutateWorkloads,
-    protectedNamespaces: protectedNamespaces(config.namespace),
+    ...webhookServerOptions(config),
     state,
     log: options.log.child({ component: "webhook" }),
     metrics: options.metrics,

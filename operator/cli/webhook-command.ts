@@ -10,10 +10,10 @@ import { createMetrics } from "../../webhook/telemetry/metrics.js";
 import type { Metrics } from "../../webhook/telemetry/metrics.js";
 import { OPTIONS, loadConfig, redactConfig } from "../config.js";
 import type { Config, OptionName } from "../config.js";
-import { protectedNamespaces } from "../webhook-config/webhook-configuration.js";
 import type { CliIo } from "./io.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./io.js";
 import { buildStandaloneTable } from "./standalone-table.js";
+import { webhookServerOptions } from "../webhook-server-options.js";
 
 /**
  * `imageswap webhook`: the admission webhook without an operator, for clusters that run none
@@ -136,15 +136,7 @@ async function start(ctx: Context): Promise<Running> {
   const policies = await watchPolicies(ctx);
   const tls = await watchCertificate(ctx);
   const server = await startWebhookServer({
-    port: config.port,
-    metricsPort: config.metricsPort,
-    bindAddress: config.bindAddress,
-    maxBodyBytes: config.maxBodyBytes,
-    warnings: config.warnings,
-    podLabel: config.podLabel,
-    namespaceLabel: config.namespaceLabel,
-    mutateWorkloads: config.mutateWorkloads,
-    protectedNamespaces: protectedNamespaces(config.namespace),
+    ...webhookServerOptions(config),
     state: ctx.state,
     log: ctx.log,
     metrics: ctx.metrics,
