@@ -131,7 +131,6 @@ async function readReview(o: AdmissionHandlerOptions, req: IncomingMessage, res:
     return undefined;
   }
   if (!read.ok) {
-    if (read.status === 413) res.shouldKeepAlive = false;
     return reject(o, res, { status: read.status, body: undefined, message: read.message });
   }
   try {

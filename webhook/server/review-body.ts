@@ -54,7 +54,8 @@ function parse(text: string): BodyResult {
 
 /**
  * Resolves with the parsed body or the answer to give; never rejects. A body over the limit is
- * not read further: the answer is sent and the connection closed (the rest may still arrive).
+ * answered at once and the rest of it drained unread, so that the client, still sending, gets
+ * the answer instead of a broken pipe (the server's request timeout bounds the drain).
  * Resolves `undefined` when the client went away before the body was complete.
  */
 export function readReviewBody(
