@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { generate } from "selfsigned";
 import type { SubjectNames } from "./certificate-info.js";
 
@@ -34,7 +35,11 @@ export async function generateCertificates(
   const notAfterDate = new Date(options.now.getTime() + options.validityDays * DAY_MS);
   const common = { keyType: "ec", algorithm: "sha256", notBeforeDate, notAfterDate } as const;
 
-  const ca = await generate([{ name: "commonName", value: `${options.commonName}-ca` }], {
+  // NOTE: each CA gets a subject of its own. selfsigned writes no key identifiers, and during a
+  // rotation the caBundle holds the old and the new CA: OpenSSL-based clients pick the issuer by
+  // subject alone and would fail on the wrong one if both were named alike (Go tries each).
+  const caName = `${options.commonName}-ca-${randomBytes(4).toString("hex")}`;
+  const ca = await generate([{ name: "commonName", value: caName }], {
     ...common,
     extensions: [
       { name: "basicConstraints", cA: true, pathLenConstraint: 0, critical: true },
