@@ -18,6 +18,7 @@ import { createLogger } from "../../webhook/telemetry/logger.js";
 import { createMetrics } from "../../webhook/telemetry/metrics.js";
 import { makeCertificate, post } from "../fixtures/admission/harness.js";
 import type { BenchTable } from "./swap.bench.js";
+import { loopbackServerOptions } from "../fixtures/admission/server-options.js";
 
 type CaseName = "empty" | "map" | "table-10" | "table-1000" | "table-100000" | "server-100000";
 
@@ -67,15 +68,7 @@ async function serve(count: number): Promise<() => Promise<void>> {
   state.publish({ table: compile([policyOf(count)], 1).table, namespaces: null });
   const cert = await makeCertificate();
   const server = await startWebhookServer({
-    port: 0,
-    metricsPort: 0,
-    bindAddress: "127.0.0.1",
-    maxBodyBytes: 7 * 1024 * 1024,
-    warnings: true,
-    podLabel: "k8s.twr.io/imageswap",
-    namespaceLabel: "k8s.twr.io/imageswap",
-    mutateWorkloads: false,
-    protectedNamespaces: ["kube-system"],
+    ...loopbackServerOptions(),
     state,
     log: createLogger({ level: "info", stream: new Writable({ write: (_c, _e, done) => done() }) }),
     metrics: createMetrics({ includeDefaults: true }),

@@ -32,6 +32,7 @@ import { startWebhookServer } from "../../webhook/server/server.js";
 import { StateHolder } from "../../webhook/server/serving-state.js";
 import { createLogger } from "../../webhook/telemetry/logger.js";
 import { createMetrics } from "../../webhook/telemetry/metrics.js";
+import { loopbackServerOptions } from "../fixtures/admission/server-options.js";
 
 /**
  * `bare` is the baseline the issue names. `express` is the same fixed answer through an Express 5
@@ -101,15 +102,7 @@ async function serveWebhook(cert: { cert: string; key: string }): Promise<number
   // Logs are produced and serialised as in production (one info line per patch), then dropped.
   const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
   const server = await startWebhookServer({
-    port: 0,
-    metricsPort: 0,
-    bindAddress: "127.0.0.1",
-    maxBodyBytes: 7 * 1024 * 1024,
-    warnings: true,
-    podLabel: "k8s.twr.io/imageswap",
-    namespaceLabel: "k8s.twr.io/imageswap",
-    mutateWorkloads: false,
-    protectedNamespaces: ["imageswap-system", "kube-system"],
+    ...loopbackServerOptions(),
     state,
     log: createLogger({ level: "info", stream: sink }),
     metrics: createMetrics({ includeDefaults: true }),
