@@ -1,4 +1,3 @@
-import { ConfigError } from "../../webhook/errors.js";
 import {
   createLogger,
   errorFields,
@@ -6,10 +5,11 @@ import {
   type Logger,
 } from "../../webhook/telemetry/logger.js";
 import { createMetrics } from "../../webhook/telemetry/metrics.js";
-import { OPTIONS, loadConfig, redactConfig, type Config, type OptionName } from "../config.js";
+import { OPTIONS, redactConfig, type Config, type OptionName } from "../config.js";
 import { startOperator, type ExitReason } from "../operator.js";
+import { optionRows, readCommandConfig } from "./command-config.js";
 import type { CliIo } from "./io.js";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./io.js";
+import { EXIT_FAILURE, EXIT_OK } from "./io.js";
 
 // Kubernetes sends SIGKILL 30 s after SIGTERM by default; finish well before that.
 const SHUTDOWN_BUDGET_MS = 20_000;
@@ -22,10 +22,7 @@ const OPERATOR_OPTIONS = (Object.keys(OPTIONS) as OptionName[]).filter(
 );
 
 function help(): string {
-  const rows = OPERATOR_OPTIONS.map(name => OPTIONS[name]).map(o => {
-    const fallback = "default" in o ? ` (default ${JSON.stringify(o.default)})` : "";
-    return `  --${o.flag.padEnd(26)} ${o.env}${fallback}`;
-  });
+  const rows = optionRows(OPERATOR_OPTIONS, 26);
   return [
     "imageswap operator: watch ImageSwapPolicies and Namespaces, serve the webhook, and (as",
     "leader) write policy status, the certificate Secret and the webhook configuration.",
@@ -96,17 +93,10 @@ async function serve(config: Config, io: CliIo): Promise<number> {
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    io.stdout.write(help());
-    return EXIT_OK;
-  }
-  let config: Config;
-  try {
-    config = loadConfig(argv, io.env, OPERATOR_OPTIONS).config;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const problem of err.problems) io.stderr.write(`imageswap operator: ${problem}\n`);
-    return EXIT_USAGE;
-  }
-  return serve(config, io);
+  const config = readCommandConfig(argv, io, {
+    command: "imageswap operator",
+    names: OPERATOR_OPTIONS,
+    help,
+  });
+  return typeof config === "number" ? config : serve(config, io);
 }

@@ -8,8 +8,9 @@ import { createLogger, errorFields } from "../../webhook/telemetry/logger.js";
 import type { LogLevel, Logger } from "../../webhook/telemetry/logger.js";
 import { createMetrics } from "../../webhook/telemetry/metrics.js";
 import type { Metrics } from "../../webhook/telemetry/metrics.js";
-import { OPTIONS, loadConfig, redactConfig } from "../config.js";
+import { redactConfig } from "../config.js";
 import type { Config, OptionName } from "../config.js";
+import { optionRows, readCommandConfig } from "./command-config.js";
 import type { CliIo } from "./io.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./io.js";
 import { buildStandaloneTable } from "./standalone-table.js";
@@ -39,10 +40,7 @@ const WEBHOOK_OPTIONS: readonly OptionName[] = [
 ];
 
 function help(): string {
-  const rows = WEBHOOK_OPTIONS.map(name => OPTIONS[name]).map(o => {
-    const fallback = "default" in o ? ` (default ${JSON.stringify(o.default)})` : "";
-    return `  --${o.flag.padEnd(18)} ${o.env}${fallback}`;
-  });
+  const rows = optionRows(WEBHOOK_OPTIONS, 18);
   return [
     "Usage: imageswap webhook (--policy FILE... | --map-file FILE) --tls-cert FILE --tls-key FILE",
     "                         [--port 8443] [--metrics-port 9090] [options]",
@@ -205,19 +203,11 @@ async function serve(config: Config, io: CliIo): Promise<number> {
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    io.stdout.write(help());
-    return EXIT_OK;
-  }
-  let config: Config;
-  try {
-    config = loadConfig(argv, io.env, WEBHOOK_OPTIONS).config;
-    const problems = checkCombination(config);
-    if (problems.length > 0) throw new ConfigError(problems);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const problem of err.problems) io.stderr.write(`imageswap webhook: ${problem}\n`);
-    return EXIT_USAGE;
-  }
-  return serve(config, io);
+  const config = readCommandConfig(argv, io, {
+    command: "imageswap webhook",
+    names: WEBHOOK_OPTIONS,
+    help,
+    check: checkCombination,
+  });
+  return typeof config === "number" ? config : serve(config, io);
 }
